@@ -1,0 +1,54 @@
+# Vietnamese public-services assistant. `make help` lists the targets.
+SHELL := /bin/bash
+ACT := .venv-actions/bin/python
+RASA := .venv-rasa/bin/rasa
+NLU_GEN := .cache/nlu/knowledge_questions.yml
+QUESTIONS ?= tests/data/questions.jsonl
+URL ?= http://127.0.0.1:5005/webhooks/rest/webhook
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help setup run test index nlu train validate validate-kb shell eval bench calibrate clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## build both Python environments and the e5 model (idempotent)
+	@bash scripts/setup.sh
+
+validate-kb: setup ## check the knowledge files
+	$(ACT) -m bot.knowledge.validate knowledge
+
+index: setup ## build (or reuse) the search index for knowledge/
+	$(ACT) -m bot.search.build
+
+nlu: setup ## generate ask_question examples from the knowledge base
+	$(ACT) -m bot.nlu_export $(NLU_GEN)
+
+train: nlu ## train the Rasa model (skipped by Rasa when nothing changed)
+	$(RASA) train --data data $(dir $(NLU_GEN)) --out models --num-threads 2
+
+validate: nlu ## rasa data validate
+	$(RASA) data validate --data data $(dir $(NLU_GEN)) --fail-on-warnings
+
+run: index train ## set up, build, train, and start the bot (REST on :5005)
+	@bash scripts/run.sh
+
+shell: ## talk to a running bot in the terminal
+	$(RASA) shell --model models --endpoints endpoints.yml
+
+test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
+	$(ACT) -m pytest -ra
+
+eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
+	$(ACT) scripts/grade.py $(URL) $(QUESTIONS)
+
+bench: index train ## accuracy, retrieval baselines, latency and memory; writes bench/ report
+	$(ACT) -m bench.run
+
+calibrate: index ## tune the answer/decline thresholds on tests/data/questions.jsonl
+	$(ACT) -m bot.search.calibrate $(QUESTIONS)
+
+clean: ## remove built artefacts (keeps the environments)
+	rm -rf .cache/index .cache/nlu models

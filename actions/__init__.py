@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin wrappers over the `bot` package."""

@@ -1,0 +1,41 @@
+"""The action that records the resident's judgement of the last answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot.answers import HUMAN_BUTTON
+from bot.feedback import append_jsonl, is_helpful
+
+
+class ActionFeedback(Action):
+    """Thank for feedback; after a bad answer, offer a person."""
+
+    def name(self) -> str:
+        """Rasa's name for this action."""
+        return "action_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Store the feedback against the last answered entry and reply."""
+        helpful = is_helpful(
+            next(tracker.get_latest_entity_values("helpful"), None), tracker.latest_message.get("text") or ""
+        )
+        append_jsonl(
+            services.settings().feedback_log,
+            {"entry": tracker.get_slot("last_entry"), "helpful": helpful, "sender": tracker.sender_id},
+        )
+        if helpful:
+            dispatcher.utter_message(text="Cảm ơn bạn đã phản hồi! Bạn cần hỏi thêm gì cứ nhắn nhé.")
+        else:
+            dispatcher.utter_message(
+                text="Xin lỗi vì câu trả lời chưa đúng ý bạn. Bạn thử hỏi lại cụ thể hơn, "
+                "hoặc gặp người hỗ trợ để được giúp trực tiếp.",
+                buttons=[HUMAN_BUTTON],
+            )
+        return []

