@@ -1,0 +1,103 @@
+"""Shared fixtures: a deterministic fake embedder, small knowledge bases, fresh trackers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge.model import TOPICS, Entry
+from bot.settings import ROOT, Settings
+from bot.text import deaccent, words
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class FakeEmbedder:
+    """Bag of de-accented character trigrams, hashed: similar spellings give similar vectors."""
+
+    name = "fake"
+    dim = 256
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for w in words(deaccent(text)):
+            padded = f" {w} "
+            for i in range(len(padded) - 2):
+                h = int(hashlib.md5(padded[i : i + 3].encode()).hexdigest(), 16)
+                v[h % self.dim] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts])
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.encode_queries(texts)
+
+
+def make_entry(eid: str, title: str, questions: list[str], answer: str = "Trả lời.", **kw) -> Entry:
+    """An entry with sensible defaults for tests."""
+    return Entry(
+        id=eid,
+        topic=next(t for t in TOPICS if eid.startswith(t + "-")),
+        title=title,
+        questions=tuple(questions),
+        answer=answer,
+        source="https://vneid.gov.vn/",
+        checked=dt.date(2026, 11, 20),
+        **kw,
+    )
+
+
+@pytest.fixture
+def small_entries() -> list[Entry]:
+    """Three entries with distinct vocabulary."""
+    return [
+        make_entry(
+            "vneid-quen-mat-khau",
+            "Quên mật khẩu VNeID",
+            ["Quên mật khẩu VNeID", "lấy lại mật khẩu", "quen mk vneid", "không nhớ mật khẩu đăng nhập"],
+            "Bạn lấy lại mật khẩu ngay trên ứng dụng:",
+            steps=("Bấm Quên mật khẩu.", "Nhập mã OTP gửi về điện thoại."),
+            related=("vneid-kich-hoat",),
+        ),
+        make_entry(
+            "vneid-kich-hoat",
+            "Kích hoạt tài khoản định danh điện tử",
+            ["kích hoạt tài khoản VNeID", "kich hoat vneid", "cách kích hoạt định danh", "mới được duyệt mức 2"],
+        ),
+        make_entry(
+            "hoa-don-tra-cuu",
+            "Tra cứu hóa đơn điện tử",
+            ["tra cứu hóa đơn điện tử", "kiểm tra hóa đơn thật giả", "tra cuu hddt", "xem hóa đơn ở đâu"],
+        ),
+    ]
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The checkout's real settings (model, knowledge base)."""
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def real_model_dir(settings: Settings) -> Path:
+    """The converted e5 model; `make test` builds it during set-up."""
+    if not (settings.model_dir / "modules.json").exists():
+        pytest.fail(f"no e5 model at {settings.model_dir}: run 'make setup' first")
+    return settings.model_dir
+
+
+def repo_path(*parts: str) -> Path:
+    return ROOT.joinpath(*parts)

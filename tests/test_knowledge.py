@@ -1,0 +1,105 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge.loader import KnowledgeError, load_entries
+from bot.knowledge.model import MAX_ANSWER_CHARS, render_answer
+from bot.knowledge.validate import main as validate_main
+from bot.settings import ROOT
+
+GOOD = {
+    "id": "vneid-test",
+    "title": "Tiêu đề",
+    "questions": ["câu một", "cau hai", "câu ba", "cau bon"],
+    "answer": "Trả lời.",
+    "steps": ["Bước đầu.", "Bước sau."],
+    "source": "https://vneid.gov.vn/",
+    "checked": "2026-11-20",
+}
+
+
+def write(folder: Path, entries: list[dict], topic: str = "vneid", name: str = "a.yml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump({"topic": topic, "entries": entries}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(KnowledgeError) as err:
+        load_entries(folder)
+    return err.value.problems
+
+
+def test_good_entry_loads_and_renders_numbered_steps_and_source(tmp_path):
+    write(tmp_path, [GOOD])
+    (entry,) = load_entries(tmp_path)
+    text = render_answer(entry)
+    assert "1. Bước đầu.\n2. Bước sau." in text
+    assert text.endswith("Nguồn: https://vneid.gov.vn/ (cập nhật 20/11/2026)")
+
+
+@pytest.mark.parametrize("field", ["id", "title", "questions", "answer", "source", "checked"])
+def test_missing_field_is_named_with_file(tmp_path, field):
+    path = write(tmp_path, [{k: v for k, v in GOOD.items() if k != field}])
+    (problem,) = problems(tmp_path)
+    assert str(path) in problem and f"'{field}'" in problem
+
+
+@pytest.mark.parametrize("url", ["vneid.gov.vn", "ftp://vneid.gov.vn", "https://", "https://a b.vn", 42])
+def test_bad_url_is_rejected(tmp_path, url):
+    write(tmp_path, [{**GOOD, "source": url}])
+    assert any("'source'" in p for p in problems(tmp_path))
+
+
+def test_bad_date_is_rejected(tmp_path):
+    write(tmp_path, [{**GOOD, "checked": "2026-13-45"}])
+    assert any("'checked'" in p for p in problems(tmp_path))
+
+
+def test_duplicate_id_across_files_names_both_files(tmp_path):
+    write(tmp_path, [GOOD], name="a.yml")
+    write(tmp_path, [GOOD], name="b.yml")
+    (problem,) = problems(tmp_path)
+    assert "b.yml" in problem and "a.yml" in problem and "duplicates" in problem
+
+
+def test_too_few_distinct_questions(tmp_path):
+    write(tmp_path, [{**GOOD, "questions": ["câu một", "cau mot", "câu hai", "cau hai"]}])
+    assert any("'questions'" in p for p in problems(tmp_path))
+
+
+def test_id_must_match_topic_and_related_must_exist(tmp_path):
+    write(tmp_path, [{**GOOD, "id": "hoa-don-x", "related": ["vneid-none"]}])
+    assert any("must start with the topic" in p for p in problems(tmp_path))
+    write(tmp_path, [{**GOOD, "related": ["vneid-none"]}])
+    assert any("unknown entry 'vneid-none'" in p for p in problems(tmp_path))
+
+
+def test_overlong_answer_is_rejected(tmp_path):
+    write(tmp_path, [{**GOOD, "answer": "x" * MAX_ANSWER_CHARS}])
+    assert any("characters" in p for p in problems(tmp_path))
+
+
+def test_unknown_topic_and_broken_yaml(tmp_path):
+    write(tmp_path, [GOOD], topic="weather")
+    (tmp_path / "z.yml").write_text("entries: [unclosed", encoding="utf-8")
+    found = problems(tmp_path)
+    assert any("'topic'" in p for p in found) and any("z.yml: not valid YAML" in p for p in found)
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    write(tmp_path, [GOOD])
+    assert validate_main([str(tmp_path)]) == 0
+    write(tmp_path, [{**GOOD, "source": "nope"}])
+    assert validate_main([str(tmp_path)]) == 1
+    assert "'source'" in capsys.readouterr().err
+
+
+def test_shipped_knowledge_base_is_valid_and_complete():
+    entries = load_entries(ROOT / "knowledge")
+    assert len(entries) >= 80
+    topics = {e.topic for e in entries}
+    assert topics == {"vneid", "suc-khoe", "hoa-don", "dich-vu-cong", "to-cong-nghe-so", "an-toan"}
+    for e in entries:
+        assert len(render_answer(e)) <= MAX_ANSWER_CHARS

@@ -1,0 +1,23 @@
+import logging
+
+from bot.privacy import MaskingFilter, mask
+
+
+def test_mask_removes_ids_phones_otps_and_cards():
+    text = "cccd 001234567890, sdt 0912 345 678, +84912345678, otp 482913, the 4111 1111 1111 1111"
+    masked = mask(text)
+    for secret in ("001234567890", "0912 345 678", "84912345678", "482913", "4111 1111 1111 1111"):
+        assert secret not in masked
+    assert "[số định danh]" in masked and "[mã số]" in masked
+
+
+def test_mask_keeps_years_and_short_numbers():
+    assert mask("từ 1/7/2025, mức 2, 30 ngày") == "từ 1/7/2025, mức 2, 30 ngày"
+
+
+def test_logging_filter_masks_arguments(caplog):
+    logger = logging.getLogger("test.privacy")
+    caplog.handler.addFilter(MaskingFilter())
+    with caplog.at_level(logging.INFO, logger="test.privacy"):
+        logger.info("user said %s", "ma otp la 123456")
+    assert "123456" not in caplog.text
