@@ -42,7 +42,7 @@ test: index train ## run every test: units, Rasa data and stories, end-to-end ov
 	$(ACT) -m pytest -ra
 
 eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
-	$(ACT) scripts/grade.py $(URL) $(QUESTIONS)
+	$(ACT) -m bench.grade $(URL) $(QUESTIONS)
 
 bench: index train ## accuracy, retrieval baselines, latency and memory; writes bench/ report
 	$(ACT) -m bench.run

@@ -1,6 +1,7 @@
 """Answer or decline: a wrong answer about a procedure harms people, so weak matches are declined.
 
-The thresholds are calibrated on the project's own question set (`make calibrate`) and kept in
+Confidence = best cosine of the top entry + weight x lexical coverage of the query. The weight and
+the thresholds are calibrated on the project's own question set (`make calibrate`) and kept in
 `calibration.json`, so retuning is a measured step, not an edit in code.
 """
 
@@ -15,12 +16,11 @@ from bot.search.hybrid import SearchResult
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Minimum signals for answering."""
+    """How confidence is computed and how much of it an answer needs."""
 
-    min_cosine: float = 0.86  # embeddings alone are sure
-    min_cosine_lexical: float = 0.80  # enough when BM25 ranks the same entry first
-    min_coverage: float = 0.5  # share of the query's words the knowledge base knows
-    min_cosine_out_of_scope: float = 0.90  # NLU thinks it is off-topic: answer only when sure
+    coverage_weight: float = 0.04
+    min_confidence: float = 0.90
+    min_confidence_out_of_scope: float = 0.95  # NLU judged the message off-topic: answer only when sure
 
     @classmethod
     def load(cls, path: Path) -> Thresholds:
@@ -37,32 +37,25 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether to answer, and why (for logs and tests)."""
+    """Whether to answer, the confidence, and why (for logs and tests)."""
 
     answer: bool
+    confidence: float
     reason: str
 
 
-def lexical_agrees(result: SearchResult) -> bool:
-    """BM25 ranks the fused top entry first too."""
+def confidence(result: SearchResult, thresholds: Thresholds) -> float:
+    """One number for how sure the top hit is."""
     top = result.top
-    return top is not None and top.bm25 > 0 and top.bm25 >= max(h.bm25 for h in result.hits)
+    return 0.0 if top is None else top.cosine + thresholds.coverage_weight * result.coverage
 
 
 def decide(result: SearchResult, thresholds: Thresholds, out_of_scope: bool = False) -> Decision:
     """Decide from the search signals (and whether NLU judged the message off-topic)."""
-    top = result.top
-    if top is None:
-        return Decision(False, "no match")
-    if out_of_scope:
-        ok = top.cosine >= thresholds.min_cosine_out_of_scope and lexical_agrees(result)
-        return Decision(ok, "sure despite off-topic intent" if ok else "off-topic")
-    if top.cosine >= thresholds.min_cosine:
-        return Decision(True, "embedding match")
-    if (
-        top.cosine >= thresholds.min_cosine_lexical
-        and result.coverage >= thresholds.min_coverage
-        and lexical_agrees(result)
-    ):
-        return Decision(True, "embedding and keywords agree")
-    return Decision(False, "weak match")
+    if result.top is None:
+        return Decision(False, 0.0, "no match")
+    conf = confidence(result, thresholds)
+    bar = thresholds.min_confidence_out_of_scope if out_of_scope else thresholds.min_confidence
+    if conf >= bar:
+        return Decision(True, conf, "confident match")
+    return Decision(False, conf, "off-topic" if out_of_scope else "weak match")

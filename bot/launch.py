@@ -1,0 +1,132 @@
+"""Start the bot's two processes (action server, Rasa) on free ports: for tests, benchmarks and eval."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from bot.settings import ROOT
+
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+ACTIONS_PY = ROOT / ".venv-actions" / "bin" / "python"
+STARTUP_S = 240
+
+
+def latest_model() -> Path:
+    """The newest trained model (`make train` makes it)."""
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise FileNotFoundError("no trained model in models/: run 'make train'")
+    return models[-1]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, what: str, proc: subprocess.Popen, log: Path, timeout: float = STARTUP_S) -> None:
+    """Poll `check` until it is true; fail with the log's tail if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early:\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} not ready after {timeout}s:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+class Bot:
+    """Rasa + action server processes on free ports, with their own tracker database."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.actions_port, self.rasa_port = free_port(), free_port()
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n",
+            encoding="utf-8",
+        )
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "BOT_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
+            "BOT_FEEDBACK_LOG": str(workdir / "feedback.jsonl"),
+        }
+        self.actions: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        log = (self.workdir / f"{name}.log").open("ab")
+        return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn(
+            "actions", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)]
+        )
+        wait_until(
+            lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health", timeout=2).ok,
+            "action server", self.actions, self.workdir / "actions.log",
+        )
+
+    def start_rasa(self) -> None:
+        self.rasa = self._spawn(
+            "rasa",
+            [str(RASA), "run", "--model", str(latest_model()), "--endpoints", str(self.endpoints),
+             "--credentials", str(ROOT / "credentials.yml"), "--port", str(self.rasa_port), "--enable-api"],
+        )
+        wait_until(
+            lambda: requests.get(f"{self.url}/status", timeout=2).json().get("model_file"),
+            "rasa", self.rasa, self.workdir / "rasa.log",
+        )
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen | None) -> None:
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def stop_rasa(self) -> None:
+        self._stop(self.rasa)
+
+    def stop_actions(self) -> None:
+        self._stop(self.actions)
+
+    def say(self, text: str, sender: str = "user") -> list[dict]:
+        """Send one message over REST and return Rasa's messages."""
+        r = requests.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+        if r.status_code != 200:
+            raise RuntimeError(f"REST answered {r.status_code}: {r.text[:200]}")
+        return r.json()
+
+    def start(self) -> Bot:
+        """Start both processes and wait until Rasa has loaded its model."""
+        self.start_actions()
+        self.start_rasa()
+        return self
+
+    def stop(self) -> None:
+        """Stop both processes."""
+        self.stop_rasa()
+        self.stop_actions()
