@@ -1,0 +1,1 @@
+"""Channel adapters. Modules that import Rasa run inside the Rasa server's environment."""
