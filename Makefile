@@ -35,8 +35,8 @@ validate: nlu ## rasa data validate
 run: index train ## set up, build, train, and start the bot (REST on :5005)
 	@bash scripts/run.sh
 
-shell: ## talk to a running bot in the terminal
-	$(RASA) shell --model models --endpoints endpoints.yml
+shell: index train ## talk to the bot in this terminal (rasa shell with the action server)
+	@bash scripts/run.sh shell
 
 test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
 	$(ACT) -m pytest -ra

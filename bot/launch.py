@@ -50,8 +50,11 @@ def wait_until(check, what: str, proc: subprocess.Popen, log: Path, timeout: flo
 class Bot:
     """Rasa + action server processes on free ports, with their own tracker database."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, credentials: Path | None = None, env: dict[str, str] | None = None) -> None:
+        """Processes will run with `workdir` for logs and data, Rasa with `credentials` (default:
+        the checkout's credentials.yml) and both with `env` added to the environment."""
         self.workdir = workdir
+        self.credentials = credentials or ROOT / "credentials.yml"
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
@@ -66,6 +69,7 @@ class Bot:
             "TRANSFORMERS_OFFLINE": "1",
             "BOT_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
             "BOT_FEEDBACK_LOG": str(workdir / "feedback.jsonl"),
+            **(env or {}),
         }
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
@@ -91,7 +95,7 @@ class Bot:
         self.rasa = self._spawn(
             "rasa",
             [str(RASA), "run", "--model", str(latest_model()), "--endpoints", str(self.endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "--port", str(self.rasa_port), "--enable-api"],
+             "--credentials", str(self.credentials), "--port", str(self.rasa_port), "--enable-api"],
         )
         wait_until(
             lambda: requests.get(f"{self.url}/status", timeout=2).json().get("model_file"),

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Start the action server and Rasa (REST channel); Ctrl+C stops both.
+# Start the action server and Rasa; Ctrl+C stops both.
+#   scripts/run.sh          Rasa server with the REST channel (make run)
+#   scripts/run.sh shell    talk to the bot in this terminal (make shell)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -18,13 +20,18 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+if [ "${1:-}" = "shell" ]; then
+  .venv-rasa/bin/rasa shell --model models --endpoints endpoints.yml --port "$RASA_PORT"
+  exit
+fi
+
 cat <<MSG
 
   The bot is starting on http://127.0.0.1:$RASA_PORT (ready when Rasa prints "Rasa server is up").
   Talk to it:
     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
          -d '{"sender": "me", "message": "quen mat khau vneid"}'
-  or, in another terminal: make shell
+  or stop it and run: make shell
   Action server log: .cache/logs/actions.log
 
 MSG
