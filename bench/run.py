@@ -55,7 +55,7 @@ def ranks(searcher: HybridSearcher, query: str) -> dict[str, list[str]]:
     """Entry ids ranked by BM25 only, by e5 only (the query as typed) and by the hybrid."""
     ids = [e.id for e in searcher.entries]
     bm25 = searcher.lexical.scores(query)
-    cosine = searcher._cosines(query)
+    cosine = searcher.cosines(query)
     return {
         "bm25": [ids[i] for i in np.argsort(-bm25)[:3] if bm25[i] > 0],
         "e5": [ids[i] for i in np.argsort(-cosine)[:3]],

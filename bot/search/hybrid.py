@@ -69,7 +69,7 @@ class HybridSearcher:
             t for e in built.entries for t in (e.title, *e.questions, e.answer, *e.steps, e.note)
         )
 
-    def _cosines(self, text: str) -> np.ndarray:
+    def cosines(self, text: str) -> np.ndarray:
         """Best cosine per entry over its embedded texts."""
         best = np.full(len(self.entries), -1.0, dtype=np.float32)
         vec = self.embedder.encode_queries([text])
@@ -87,7 +87,7 @@ class HybridSearcher:
         restored = self.restorer.restore(query)
         if not restored.strip():
             return SearchResult(query, restored, [], 0.0)
-        cosines = self._cosines(restored)
+        cosines = self.cosines(restored)
         bm25 = self.lexical.scores(query)
         fused = np.zeros(len(self.entries), dtype=np.float64)
         for rank, row in enumerate(np.argsort(-cosines)):
