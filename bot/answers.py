@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from bot.knowledge.model import TOPICS, Entry, render_answer
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
+from bot.text import words
 
 MAX_BUTTONS = 5  # Zalo's limit; Telegram takes more but one rule keeps channels alike
 MAX_BUTTON_TITLE = 40
 CLARIFY_MIN_COVERAGE = 0.6  # most words are ours: worth offering choices rather than a bare decline
 CLARIFY_MIN_COSINE = 0.78
+SHORT_QUERY_WORDS = 3  # "bhyt", "quen mk": the best guess, with the next guesses as buttons
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
 FEEDBACK_BUTTONS = [
     {"title": "👍 Hữu ích", "payload": '/feedback{"helpful":"yes"}'},
@@ -44,10 +46,11 @@ def ask_button(entry: Entry) -> dict:
     return {"title": short_title(entry.title), "payload": "/ask_question" + json.dumps({"entry_id": entry.id})}
 
 
-def answer_entry(entry: Entry, by_id: dict[str, Entry]) -> Reply:
-    """The full answer to an entry, with follow-ups and feedback buttons."""
-    related = [by_id[r] for r in entry.related if r in by_id][:2]
-    buttons = [ask_button(e) for e in related] + [HUMAN_BUTTON] + FEEDBACK_BUTTONS
+def answer_entry(entry: Entry, by_id: dict[str, Entry], alternatives: list[Entry] | None = None) -> Reply:
+    """The full answer to an entry, with follow-ups (its related entries, or the given
+    alternatives) and feedback buttons."""
+    follow = alternatives if alternatives is not None else [by_id[r] for r in entry.related if r in by_id]
+    buttons = [ask_button(e) for e in follow if e.id != entry.id][:2] + [HUMAN_BUTTON] + FEEDBACK_BUTTONS
     text = f"{entry.title}\n{render_answer(entry)}"
     return Reply(text, buttons[:MAX_BUTTONS], entry_id=entry.id, reason="answer")
 
@@ -86,7 +89,9 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
     result = searcher.search(text)
     decision = decide(result, thresholds, out_of_scope=intent == "out_of_scope")
     if decision.answer and result.top:
-        return answer_entry(result.top.entry, searcher.by_id)
+        short = len(words(text)) <= SHORT_QUERY_WORDS
+        alternatives = [h.entry for h in result.hits[1:3]] if short else None
+        return answer_entry(result.top.entry, searcher.by_id, alternatives)
     top = result.top
     if (
         intent != "out_of_scope"

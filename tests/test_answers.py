@@ -84,3 +84,10 @@ def test_handoff_contacts_are_configurable(tmp_path):
     path.write_text("commune: xã Tân Lập\npeople:\n  - {name: Tổ CNS thôn 3, how: gọi anh Bình}\nhotlines: {default: '111'}\n")
     text = handoff_text(Contacts.load(path), "hoa-don")
     assert "xã Tân Lập" in text and "Tổ CNS thôn 3: gọi anh Bình" in text and "111" in text
+
+
+def test_short_query_offers_the_next_best_entries_as_buttons(searcher):
+    reply = answer_question("hoa don", searcher, ALWAYS, "ask_question")
+    payloads = " ".join(b["payload"] for b in reply.buttons)
+    assert reply.entry_id == "hoa-don-tra-cuu"
+    assert "vneid-" in payloads  # the other entries, not only the answered one's related list
