@@ -50,16 +50,19 @@ def wait_until(check, what: str, proc: subprocess.Popen, log: Path, timeout: flo
 class Bot:
     """Rasa + action server processes on free ports, with their own tracker database."""
 
-    def __init__(self, workdir: Path, credentials: Path | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, credentials: Path | None = None, env: dict[str, str] | None = None, stores: str | None = None
+    ) -> None:
         """Processes will run with `workdir` for logs and data, Rasa with `credentials` (default:
-        the checkout's credentials.yml) and both with `env` added to the environment."""
+        the checkout's credentials.yml), both with `env` added to the environment; `stores` is the
+        endpoints YAML for the tracker and lock stores (default: SQLite in `workdir`)."""
         self.workdir = workdir
         self.credentials = credentials or ROOT / "credentials.yml"
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n",
+            + (stores or f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"),
             encoding="utf-8",
         )
         self.env = {

@@ -219,7 +219,7 @@ def test_html_in_a_message_is_shown_as_text(chat):
 def test_waiting_shows_an_indicator_and_blocks_sending(chat):
     chat.open()
     held = []
-    chat.page.route("**/webhooks/rest/webhook", held.append)
+    chat.page.route("**/webhooks/rest/webhook", lambda route: held.append(route))
     chat.page.locator("#message").fill("quen mk vneid")
     chat.page.locator("#message").press("Enter")
     expect(chat.page.locator("#status")).to_have_text("Trợ lý đang trả lời…")
