@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 RASA_PORT=${RASA_PORT:-5005}
+# Only this machine by default; RASA_HOST=0.0.0.0 lets phones on the LAN open the web chat page.
+RASA_HOST=${RASA_HOST:-127.0.0.1}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 mkdir -p .cache/logs
 
@@ -28,12 +30,16 @@ fi
 cat <<MSG
 
   The bot is starting on http://127.0.0.1:$RASA_PORT (ready when Rasa prints "Rasa server is up").
-  Talk to it:
+  Open the web chat page: http://127.0.0.1:$RASA_PORT/webhooks/webchat/
+  or talk to it over REST:
     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
          -d '{"sender": "me", "message": "quen mat khau vneid"}'
   or stop it and run: make shell
   Action server log: .cache/logs/actions.log
 
 MSG
+# Rasa's HTTP API (conversations, model) only with a token: it would expose every conversation.
+api=()
+[ -n "${RASA_API_TOKEN:-}" ] && api=(--enable-api --auth-token "$RASA_API_TOKEN")
 .venv-rasa/bin/rasa run --model models --endpoints endpoints.yml --credentials credentials.yml \
-  --port "$RASA_PORT" --cors "*" --enable-api
+  --interface "$RASA_HOST" --port "$RASA_PORT" "${api[@]}"

@@ -37,6 +37,14 @@ make_venv() {
   echo "$want" > "$stamp"
 }
 
+# Headless Chromium for the browser tests: Debian's package (Playwright never downloads a browser).
+if ! command -v chromium >/dev/null; then
+  say "Installing Debian's chromium (browser tests)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q chromium \
+    || echo "warning: could not install chromium; the browser tests will fail" >&2
+fi
+
 mkdir -p .cache
 make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
 make_venv .venv-actions 3.11 requirements-actions.txt requirements-dev.txt
