@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import threading
 
 from bot.privacy import install_log_masking
 from bot.search.service import SearchService
@@ -22,3 +24,10 @@ def search_service() -> SearchService:
     install_log_masking()
     logging.getLogger("bot").setLevel(logging.INFO)
     return SearchService.from_settings(settings())
+
+
+def warm_up_in_background() -> None:
+    """Load the model and index now, off the request path, when BOT_WARM_UP=1 (set by `make run`):
+    otherwise the first resident to ask waits for the model to load."""
+    if os.environ.get("BOT_WARM_UP") == "1":
+        threading.Thread(target=lambda: search_service().searcher().search("xin chào"), daemon=True).start()

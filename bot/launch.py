@@ -70,6 +70,7 @@ class Bot:
             "PYTHONPATH": str(ROOT),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
+            "BOT_WARM_UP": "1",
             "BOT_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
             "BOT_FEEDBACK_LOG": str(workdir / "feedback.jsonl"),
             **(env or {}),

@@ -71,10 +71,13 @@ def search_terms(text: str) -> list[str]:
 class AccentRestorer:
     """Puts diacritics back on unaccented syllables, using n-grams seen in the knowledge base.
 
-    For each de-accented n-gram (up to ``max_n`` syllables) the most frequent accented form wins;
-    longer matches take precedence, so 'mat khau' becomes 'mật khẩu' even though 'mat' alone is
-    ambiguous. Tokens that already carry accents, and unknown tokens, are kept as typed.
+    For each de-accented n-gram (up to ``max_n`` syllables) the most frequent written form wins
+    (which may itself be unaccented, like 'gia' in 'quốc gia'); longer matches take precedence, so
+    'mat khau' becomes 'mật khẩu' even though 'mat' alone is ambiguous. A message mostly typed with
+    diacritics is left as typed: its plain syllables are plain on purpose. Unknown tokens are kept.
     """
+
+    TYPED_WITH_ACCENTS = 0.5  # share of accented syllables above which nothing is restored
 
     def __init__(self, table: dict[str, str], max_n: int = 3) -> None:
         self.table = table
@@ -86,18 +89,20 @@ class AccentRestorer:
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for text in texts:
             toks = words(text)
+            if not toks or sum(map(is_accented, toks)) / len(toks) < cls.TYPED_WITH_ACCENTS:
+                continue  # a question typed without diacritics teaches nothing about them
             for n in range(1, max_n + 1):
                 for i in range(len(toks) - n + 1):
-                    gram = toks[i : i + n]
-                    if not any(is_accented(t) for t in gram):
-                        continue  # unaccented n-grams teach nothing about accents
-                    counts[deaccent(" ".join(gram))][" ".join(gram)] += 1
+                    gram = " ".join(toks[i : i + n])
+                    counts[deaccent(gram)][gram] += 1
         table = {key: forms.most_common(1)[0][0] for key, forms in counts.items()}
         return cls(table, max_n)
 
     def restore(self, text: str) -> str:
         """Return the text's words with accents restored where the knowledge base knows them."""
         toks = expand_abbreviations(words(text))
+        if toks and sum(map(is_accented, toks)) / len(toks) >= self.TYPED_WITH_ACCENTS:
+            return " ".join(toks)
         out: list[str] = []
         i = 0
         while i < len(toks):

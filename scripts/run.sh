@@ -4,7 +4,7 @@
 #   scripts/run.sh shell    talk to the bot in this terminal (make shell)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 BOT_WARM_UP=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 RASA_PORT=${RASA_PORT:-5005}
 # Only this machine by default; RASA_HOST=0.0.0.0 lets phones on the LAN open the web chat page.
 RASA_HOST=${RASA_HOST:-127.0.0.1}

@@ -50,3 +50,14 @@ def test_accent_restorer_keeps_accented_and_unknown_words():
 def test_accent_restorer_expands_abbreviations():
     restorer = AccentRestorer.learn(["mật khẩu"])
     assert restorer.restore("quen mk") == "quen mật khẩu"
+
+
+def test_accent_restorer_leaves_plain_words_of_an_accented_message():
+    restorer = AccentRestorer.learn(["giả mạo", "giả mạo công an", "quốc gia"])
+    assert restorer.restore("Cổng dịch vụ công quốc gia") == "cổng dịch vụ công quốc gia"
+    assert restorer.restore("cong quoc gia") == "công quốc gia"
+
+
+def test_accent_restorer_keeps_words_the_base_writes_plain():
+    restorer = AccentRestorer.learn(["vneid", "vneid", "quốc gia", "gia đình"])
+    assert restorer.restore("gia") == "gia"

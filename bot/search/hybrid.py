@@ -22,7 +22,6 @@ from bot.text import AccentRestorer
 # the first ranks dominate on a corpus of a few hundred entries.
 RRF_K = 2
 LEXICAL_WEIGHT = 2.0
-CANDIDATE_DOCS = 64
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,10 @@ class HybridSearcher:
         )
 
     def cosines(self, text: str) -> np.ndarray:
-        """Best cosine per entry over its embedded texts."""
+        """Best cosine per entry over its embedded texts (all of them: a few thousand dot products)."""
         best = np.full(len(self.entries), -1.0, dtype=np.float32)
         vec = self.embedder.encode_queries([text])
-        k = min(CANDIDATE_DOCS, self.built.vectors.ntotal)
-        sims, ids = self.built.vectors.search(vec, k)
+        sims, ids = self.built.vectors.search(vec, self.built.vectors.ntotal)
         for sim, doc_id in zip(sims[0], ids[0]):
             if doc_id < 0:
                 continue
