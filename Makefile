@@ -47,8 +47,8 @@ eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 bench: index train ## accuracy, retrieval baselines, latency and memory; writes bench/ report
 	$(ACT) -m bench.run
 
-calibrate: index ## tune the answer/decline thresholds on tests/data/questions.jsonl
-	$(ACT) -m bot.search.calibrate $(QUESTIONS)
+calibrate: index ## tune the answer/decline thresholds on our own question sets
+	$(ACT) -m bot.search.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl
 
 clean: ## remove built artefacts (keeps the environments)
 	rm -rf .cache/index .cache/nlu models

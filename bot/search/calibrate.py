@@ -1,4 +1,4 @@
-"""`python -m bot.search.calibrate QUESTIONS.jsonl`: choose the answer/decline thresholds.
+"""`python -m bot.search.calibrate QUESTIONS.jsonl...`: choose the answer/decline thresholds.
 
 Questions with an expected `entry` are positives; `fallback` questions must be declined. An answer
 is right when it is the expected entry or carries every `must` phrase group (several entries can
@@ -45,9 +45,9 @@ def carries(text: str, must: list[list[str]]) -> bool:
 
 
 def load_questions(path: Path) -> list[dict]:
-    """Questions that have a retrieval label (an expected entry, or a required decline)."""
+    """Questions with a label: an expected entry or `must` phrases, or a required decline."""
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [q for q in items if q.get("entry") or q.get("kind") == "fallback"]
+    return [q for q in items if q.get("entry") or q.get("must") and q["kind"] in ("answer", "safety") or q["kind"] == "fallback"]
 
 
 def label(questions: list[dict], searcher: HybridSearcher) -> list[Labelled]:
@@ -57,7 +57,8 @@ def label(questions: list[dict], searcher: HybridSearcher) -> list[Labelled]:
         result = searcher.search(q["q"])
         top = result.top.entry if result.top else None
         right = top is not None and (top.id == q.get("entry") or carries(render_answer(top), q.get("must", [])))
-        out.append(Labelled(q["q"], q.get("entry"), result, right))
+        expected = None if q["kind"] == "fallback" else q.get("entry", "any entry carrying the must phrases")
+        out.append(Labelled(q["q"], expected, result, right))
     return out
 
 
@@ -98,15 +99,15 @@ def calibrate(items: list[Labelled]) -> tuple[Thresholds, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     """Calibrate on a question file and write the thresholds file."""
     args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0] if args else "tests/data/questions.jsonl")
+    paths = [Path(a) for a in args] or [Path("tests/data/questions.jsonl"), Path("tests/data/questions_fresh.jsonl")]
     settings = Settings.from_env()
     searcher = SearchService.from_settings(settings).searcher()
-    items = label(load_questions(path), searcher)
+    items = label([q for path in paths for q in load_questions(path)], searcher)
     best, outcome = calibrate(items)
     positives = sum(it.expected is not None for it in items)
     report = {
         "thresholds": best.to_dict(),
-        "calibrated_on": str(path),
+        "calibrated_on": [str(p) for p in paths],
         "positives": positives,
         "negatives": len(items) - positives,
         "outcome": outcome,
