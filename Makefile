@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell eval bench calibrate clean
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval bench calibrate clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ shell: index train ## talk to the bot in this terminal (rasa shell with the acti
 
 test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
 	$(ACT) -m pytest -ra
+
+telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN and a running bot: make run)
+	$(ACT) -m bot.channels.telegram
 
 eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 	$(ACT) -m bench.grade $(URL) $(QUESTIONS)

@@ -43,7 +43,8 @@ def short_title(title: str) -> str:
 
 def ask_button(entry: Entry) -> dict:
     """A button that asks for one entry by id."""
-    return {"title": short_title(entry.title), "payload": "/ask_question" + json.dumps({"entry_id": entry.id})}
+    payload = json.dumps({"entry_id": entry.id}, separators=(",", ":"))  # compact: Telegram allows 64 bytes
+    return {"title": short_title(entry.title), "payload": "/ask_question" + payload}
 
 
 def answer_entry(entry: Entry, by_id: dict[str, Entry], alternatives: list[Entry] | None = None) -> Reply:

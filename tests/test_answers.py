@@ -26,7 +26,7 @@ def test_answer_has_title_steps_source_and_buttons(searcher):
     assert reply.text.startswith("Quên mật khẩu VNeID\n")
     assert "1. Bấm Quên mật khẩu." in reply.text and "Nguồn: https://vneid.gov.vn/" in reply.text
     payloads = [b["payload"] for b in reply.buttons]
-    assert '/ask_question{"entry_id": "vneid-kich-hoat"}' in payloads
+    assert '/ask_question{"entry_id":"vneid-kich-hoat"}' in payloads
     assert "/request_human" in payloads and len(reply.buttons) <= MAX_BUTTONS
 
 

@@ -1,0 +1,292 @@
+"""The Telegram channel's pure rules: splitting, keyboards, callback data, groups, secrets, settings."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from bot.channels.telegram_config import DEFAULT_RASA_URL, ConfigError, TelegramSettings
+from bot.channels.telegram_format import (
+    APOLOGY,
+    BUTTONS_ONLY,
+    MAX_CALLBACK_BYTES,
+    MAX_MESSAGE,
+    SHORT_KEY_PREFIX,
+    WELCOME,
+    Button,
+    CallbackStore,
+    addressed_text,
+    chat_tag,
+    keyboard_rows,
+    secret_matches,
+    sender_id,
+    split_text,
+    tg_len,
+    to_telegram,
+)
+from bot.privacy import mask
+
+TOKEN = "123456789:AAH-test_token_for_unit_tests_0123"
+SECRET = "s3cret-token_with-enough_length"
+
+
+def squash(text: str) -> str:
+    """The text without whitespace: splitting may only drop separators, never content."""
+    return "".join(text.split())
+
+
+# --- splitting ----------------------------------------------------------------------------------
+
+
+def test_short_text_is_one_message_untouched():
+    assert split_text("Xin chào\n\nbạn") == ["Xin chào\n\nbạn"]
+    assert split_text("   ") == [] and split_text("") == []
+
+
+def test_6000_characters_of_paragraphs_split_at_a_blank_line():
+    paragraphs = [f"Bước {i}: " + "hướng dẫn chi tiết " * 14 + "xong." for i in range(1, 23)]  # ~6,500 chars
+    text = "\n\n".join(paragraphs)
+    assert len(text) > 6000
+    parts = split_text(text)
+    assert len(parts) == 2
+    assert all(tg_len(p) <= MAX_MESSAGE for p in parts)
+    assert "\n\n".join(parts) == text  # cut exactly at one paragraph boundary
+    assert all(p.startswith("Bước ") for p in parts)
+
+
+def test_paragraphs_are_packed_greedily():
+    a, b, c = "a" * 2000, "b" * 2000, "c" * 2000
+    assert split_text(f"{a}\n\n{b}\n\n{c}") == [f"{a}\n\n{b}", c]
+
+
+def test_one_long_paragraph_splits_at_line_breaks():
+    lines = [f"{i}. " + "làm theo hướng dẫn " * 9 + "xong." for i in range(40)]  # one paragraph, ~7,900 chars
+    parts = split_text("\n".join(lines))
+    assert len(parts) == 2 and all(tg_len(p) <= MAX_MESSAGE for p in parts)
+    assert "\n".join(parts) == "\n".join(lines)
+
+
+def test_one_long_line_splits_between_words_and_one_long_word_anywhere():
+    words = " ".join(["dịchvụcông"] * 900)  # 9,899 chars, no line break
+    parts = split_text(words)
+    assert all(tg_len(p) <= MAX_MESSAGE for p in parts) and " ".join(parts) == words
+    blob = "x" * 9000
+    assert split_text(blob) == ["x" * 4096, "x" * 4096, "x" * 808]
+
+
+def test_limit_counts_utf16_units_and_never_cuts_an_emoji_in_half():
+    text = "😀" * 3000  # 6,000 UTF-16 units
+    parts = split_text(text)
+    assert [tg_len(p) for p in parts] == [4096, 1904]
+    assert "".join(parts) == text
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_texts_keep_every_word_and_respect_the_limit(seed):
+    rng = random.Random(seed)
+    vocab = ["VNeID", "mật khẩu", "hóa đơn", "😀", "\n", "\n\n", "Cổng DVC", "a" * rng.randint(1, 300), " "]
+    text = "".join(rng.choice(vocab) for _ in range(rng.randint(1, 3000)))
+    limit = rng.choice([50, 300, 4096])
+    parts = split_text(text, limit)
+    assert all(p and p == p.strip() and tg_len(p) <= limit for p in parts)
+    assert squash("".join(parts)) == squash(text)
+
+
+# --- callback data ------------------------------------------------------------------------------
+
+
+def test_short_payloads_travel_as_they_are():
+    store = CallbackStore()
+    payload = '/ask_question{"entry_id": "vneid-quen-mat-khau"}'
+    assert store.encode(payload) == payload and store.decode(payload) == payload
+    assert len(store) == 0
+
+
+def test_long_payloads_get_a_short_key_resolved_on_press():
+    store = CallbackStore()
+    payload = '/ask_question{"entry_id": "dich-vu-cong-huong-dan-nop-ho-so-truc-tuyen-muc-do-toan-trinh"}'
+    assert len(payload.encode()) > MAX_CALLBACK_BYTES
+    key = store.encode(payload)
+    assert key.startswith(SHORT_KEY_PREFIX) and len(key.encode()) <= MAX_CALLBACK_BYTES
+    assert store.encode(payload) == key  # same payload, same key: no growth
+    assert store.decode(key) == payload
+    assert store.decode(SHORT_KEY_PREFIX + "0" * 24) is None  # unknown (e.g. after a restart)
+
+
+def test_multibyte_payload_is_measured_in_bytes():
+    store = CallbackStore()
+    payload = "/chọn{" + "ư" * 30 + "}"  # 37 characters, 67 bytes
+    assert len(payload) <= 64 < len(payload.encode())
+    assert store.decode(store.encode(payload)) == payload and store.encode(payload) != payload
+
+
+def test_a_payload_that_looks_like_a_key_is_keyed_too():
+    store = CallbackStore()
+    sneaky = SHORT_KEY_PREFIX + "abc"
+    assert store.decode(store.encode(sneaky)) == sneaky
+
+
+def test_store_forgets_the_least_recently_used():
+    store = CallbackStore(capacity=2)
+    keys = [store.encode("/x" + str(i) * 70) for i in range(3)]
+    assert store.decode(keys[0]) is None and store.decode(keys[2]) is not None and len(store) == 2
+
+
+# --- Rasa messages -> Telegram ------------------------------------------------------------------
+
+ANSWER_BUTTONS = [
+    {"title": "Kích hoạt tài khoản định danh điện tử", "payload": '/ask_question{"entry_id": "vneid-kich-hoat"}'},
+    {"title": "Gặp người hỗ trợ", "payload": "/request_human"},
+    {"title": "👍 Hữu ích", "payload": '/feedback{"helpful":"yes"}'},
+    {"title": "👎 Chưa đúng", "payload": '/feedback{"helpful":"no"}'},
+]
+
+
+def test_buttons_become_rows_with_the_feedback_pair_side_by_side():
+    rows = keyboard_rows(ANSWER_BUTTONS, CallbackStore())
+    assert [[b.title for b in row] for row in rows] == [
+        ["Kích hoạt tài khoản định danh điện tử"],
+        ["Gặp người hỗ trợ"],
+        ["👍 Hữu ích", "👎 Chưa đúng"],
+    ]
+    assert rows[2][0].callback_data == '/feedback{"helpful":"yes"}'
+
+
+def test_link_buttons_and_untitled_buttons():
+    rows = keyboard_rows(
+        [{"title": "Cổng DVC", "url": "https://dichvucong.gov.vn", "type": "web_url"}, {"title": "", "payload": "/x"}],
+        CallbackStore(),
+    )
+    assert rows == ((Button("Cổng DVC", url="https://dichvucong.gov.vn"),),)
+
+
+def test_rasa_messages_to_telegram():
+    store = CallbackStore()
+    long_text = "\n\n".join(["đoạn văn " * 100] * 12)  # ~10,800 chars
+    out = to_telegram(
+        [
+            {"recipient_id": "tg-1", "text": "Câu trả lời"},
+            {"recipient_id": "tg-1", "text": long_text, "buttons": ANSWER_BUTTONS},
+            {"recipient_id": "tg-1", "image": "https://example.gov.vn/a.png"},
+        ],
+        store,
+    )
+    assert out[0].text == "Câu trả lời" and not out[0].keyboard
+    middle = out[1:-1]
+    assert len(middle) == 3 and all(tg_len(o.text) <= MAX_MESSAGE for o in middle)
+    assert [bool(o.keyboard) for o in middle] == [False, False, True]  # buttons on the last piece
+    assert out[-1].text == "https://example.gov.vn/a.png"
+
+
+def test_buttons_without_text():
+    store = CallbackStore()
+    joined = to_telegram([{"text": "Bạn chọn"}, {"buttons": ANSWER_BUTTONS[:1]}], store)
+    assert len(joined) == 1 and joined[0].keyboard
+    alone = to_telegram([{"buttons": ANSWER_BUTTONS[:1]}], store)
+    assert alone[0].text == BUTTONS_ONLY and alone[0].keyboard
+    assert to_telegram([], store) == [] and to_telegram([{"text": "  "}], store) == []
+
+
+# --- ids, groups, secrets -----------------------------------------------------------------------
+
+
+def test_sender_and_log_tag():
+    assert sender_id(42) == "tg-42" and sender_id(-100123) == "tg--100123"
+    tag = chat_tag(123456789, TOKEN)
+    assert tag == chat_tag(123456789, TOKEN) != chat_tag(123456780, TOKEN) != chat_tag(123456789, "other")
+    assert tag.isalpha() and "123456789" not in tag and mask(tag) == tag
+
+
+@pytest.mark.parametrize(
+    ("text", "mentions", "replied", "expected"),
+    [
+        ("@dvc_test_bot quên mật khẩu VNeID", ["@dvc_test_bot"], False, "quên mật khẩu VNeID"),
+        ("cho hỏi @DVC_Test_Bot, tra cứu hóa đơn", ["@DVC_Test_Bot"], False, "cho hỏi tra cứu hóa đơn"),
+        ("tra cứu hóa đơn thế nào", [], True, "tra cứu hóa đơn thế nào"),
+        ("@dvc_test_bot", ["@dvc_test_bot"], False, ""),
+        ("mai họp tổ dân phố nhé", [], False, None),
+        ("@dvc_test_bot_2 ơi", ["@dvc_test_bot_2"], False, None),
+        ("hỏi @ban_khac về VNeID", ["@ban_khac"], False, None),
+    ],
+)
+def test_group_messages_are_for_the_bot_only_when_addressed(text, mentions, replied, expected):
+    assert addressed_text(text, mentions, "dvc_test_bot", replied) == expected
+
+
+def test_secret_comparison():
+    assert secret_matches(SECRET, SECRET)
+    assert not secret_matches(None, SECRET) and not secret_matches("", SECRET)
+    assert not secret_matches(SECRET + "x", SECRET) and not secret_matches(SECRET.upper(), SECRET)
+    assert not secret_matches("", "")
+
+
+def test_texts_are_vietnamese_and_fit_telegram():
+    assert WELCOME.startswith("Xin chào") and APOLOGY.startswith("Xin lỗi")
+    assert "VNeID" in WELCOME and "Hóa đơn điện tử" in WELCOME and tg_len(WELCOME) < MAX_MESSAGE
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def test_settings_defaults_and_secrets_out_of_repr():
+    s = TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert (s.mode, s.rasa_url, s.rasa_timeout, s.api_base_url) == (
+        "polling",
+        DEFAULT_RASA_URL,
+        10.0,
+        "https://api.telegram.org",
+    )
+    s = TelegramSettings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_MODE": "webhook",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.vn/tg/hook",
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_PORT": "9000",
+            "RASA_REST_URL": "http://rasa:5005/",
+        }
+    )
+    assert s.webhook_path == "/tg/hook" and s.port == 9000 and s.rasa_url == "http://rasa:5005/webhooks/rest/webhook"
+    assert TOKEN not in repr(s) and SECRET not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "abc"}, "does not look like a token"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_MODE": "push"}, "TELEGRAM_MODE"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": SECRET},
+            "TELEGRAM_WEBHOOK_URL",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": "https://x.vn/h"},
+            "TELEGRAM_WEBHOOK_SECRET",
+        ),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_MODE": "webhook",
+                "TELEGRAM_WEBHOOK_URL": "https://x.vn/h",
+                "TELEGRAM_WEBHOOK_SECRET": "short",
+            },
+            "16-256",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_PORT": "http"}, "TELEGRAM_PORT"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_RASA_TIMEOUT": "-1"}, "TELEGRAM_RASA_TIMEOUT"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "RASA_REST_URL": "localhost:5005"}, "RASA_REST_URL"),
+    ],
+)
+def test_settings_problems_are_named(env, says):
+    with pytest.raises(ConfigError, match=says):
+        TelegramSettings.from_env(env)
+
+
+def test_error_messages_never_echo_the_token():
+    with pytest.raises(ConfigError) as err:
+        TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "123:short"})
+    assert "123:short" not in str(err.value)
+    assert json.dumps(str(err.value))  # printable
