@@ -18,12 +18,20 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-@functools.lru_cache(maxsize=1)
+_lock = threading.Lock()
+_service: SearchService | None = None
+
+
 def search_service() -> SearchService:
-    """The hot-reloading search service for this process."""
-    install_log_masking()
-    logging.getLogger("bot").setLevel(logging.INFO)
-    return SearchService.from_settings(settings())
+    """The hot-reloading search service for this process (one, even when the warm-up thread and
+    the first request ask at the same moment: two would load the model twice)."""
+    global _service
+    with _lock:
+        if _service is None:
+            install_log_masking()
+            logging.getLogger("bot").setLevel(logging.INFO)
+            _service = SearchService.from_settings(settings())
+        return _service
 
 
 def warm_up_in_background() -> None:

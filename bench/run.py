@@ -26,6 +26,7 @@ from bot.text import deaccent
 
 OUT = ROOT / "bench"
 OWN = ROOT / "tests" / "data" / "questions.jsonl"
+FRESH = ROOT / "tests" / "data" / "questions_fresh.jsonl"
 SHARED = ROOT.parent / "shared" / "eval" / "questions.jsonl"
 
 
@@ -93,7 +94,7 @@ def end_to_end(question_sets: dict[str, list[dict]]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         bot = Bot(Path(tmp)).start()
         try:
-            bot.say("xin chào", "warm-up")
+            bot.say("quen mat khau vneid", "warm-up")  # the first question loads what was not warm yet
             results = {}
             latencies = []
             for name, items in question_sets.items():
@@ -145,7 +146,12 @@ def plot(report: dict, path: Path) -> None:
     ax2.set_ylim(0, 100)
     ax2.set_title("Retrieval top-1 (%)")
     ax2.legend()
-    ax3.hist([1000 * s for s in report["end_to_end"]["latencies_s"]], bins=40, color="#4a9a4a")
+    lat_ms = [1000 * s for s in report["end_to_end"]["latencies_s"]]
+    cut = np.percentile(lat_ms, 99) * 1.5  # a cold first message would flatten the picture
+    ax3.hist([x for x in lat_ms if x <= cut], bins=40, color="#4a9a4a")
+    if any(x > cut for x in lat_ms):
+        ax3.text(0.98, 0.9, f"{sum(x > cut for x in lat_ms)} above {cut:.0f} ms not shown",
+                 transform=ax3.transAxes, ha="right")
     ax3.axvline(report["end_to_end"]["latency_ms"]["p95"], color="red", linestyle="--", label="p95")
     ax3.set_title("Per-message latency over REST (ms)")
     ax3.legend()
@@ -195,7 +201,9 @@ def main() -> int:
     settings = Settings.from_env()
     searcher = SearchService.from_settings(settings).searcher()
     own = load(OWN)
-    sets = {"own questions": own, "own, no diacritics": deaccented(own)}
+    fresh = load(FRESH)
+    sets = {"own questions": own, "own, no diacritics": deaccented(own),
+            "independent questions": fresh, "independent, no diacritics": deaccented(fresh)}
     if SHARED.exists():
         shared = load(SHARED)
         sets["shared eval"] = shared

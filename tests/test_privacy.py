@@ -21,3 +21,15 @@ def test_logging_filter_masks_arguments(caplog):
     with caplog.at_level(logging.INFO, logger="test.privacy"):
         logger.info("user said %s", "ma otp la 123456")
     assert "123456" not in caplog.text
+
+
+def test_mask_keeps_hashes_and_form_codes():
+    assert mask("index ace98542f2e9cfe0, mẫu 01/ĐKTĐ-HĐĐT") == "index ace98542f2e9cfe0, mẫu 01/ĐKTĐ-HĐĐT"
+
+
+def test_mask_catches_codes_after_punctuation():
+    assert "482913" not in mask("otp:482913") and "0912345678" not in mask("sdt=0912345678")
+
+
+def test_mask_catches_long_numbers_glued_to_letters():
+    assert "0912345678" not in mask("sdt0912345678") and "001234567890" not in mask("cccd001234567890")
