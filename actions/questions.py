@@ -32,8 +32,6 @@ class ActionAnswerQuestion(Action):
 
     def __init__(self, service: Callable[[], SearchService] = services.search_service) -> None:
         self._service = service
-        if service is services.search_service:  # the action server's own instance
-            services.warm_up_in_background()
 
     def name(self) -> str:
         """Rasa's name for this action."""

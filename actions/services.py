@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 
 from bot.privacy import install_log_masking
@@ -23,8 +22,8 @@ _service: SearchService | None = None
 
 
 def search_service() -> SearchService:
-    """The hot-reloading search service for this process (one, even when the warm-up thread and
-    the first request ask at the same moment: two would load the model twice)."""
+    """The hot-reloading search service for this process (one, even when two requests ask at the
+    same moment: two would load the model twice)."""
     global _service
     with _lock:
         if _service is None:
@@ -33,9 +32,3 @@ def search_service() -> SearchService:
             _service = SearchService.from_settings(settings())
         return _service
 
-
-def warm_up_in_background() -> None:
-    """Load the model and index now, off the request path, when BOT_WARM_UP=1 (set by `make run`):
-    otherwise the first resident to ask waits for the model to load."""
-    if os.environ.get("BOT_WARM_UP") == "1":
-        threading.Thread(target=lambda: search_service().searcher().search("xin chào"), daemon=True).start()

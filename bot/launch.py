@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from bot.settings import ROOT
+from bot.warmup import warm_up
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 ACTIONS_PY = ROOT / ".venv-actions" / "bin" / "python"
@@ -70,7 +71,6 @@ class Bot:
             "PYTHONPATH": str(ROOT),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
-            "BOT_WARM_UP": "1",
             "BOT_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
             "BOT_FEEDBACK_LOG": str(workdir / "feedback.jsonl"),
             **(env or {}),
@@ -94,6 +94,7 @@ class Bot:
             lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health", timeout=2).ok,
             "action server", self.actions, self.workdir / "actions.log",
         )
+        warm_up(f"http://127.0.0.1:{self.actions_port}/webhook")
 
     def start_rasa(self) -> None:
         self.rasa = self._spawn(

@@ -4,7 +4,7 @@
 #   scripts/run.sh shell    talk to the bot in this terminal (make shell)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 BOT_WARM_UP=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 RASA_PORT=${RASA_PORT:-5005}
 # Only this machine by default; RASA_HOST=0.0.0.0 lets phones on the LAN open the web chat page.
 RASA_HOST=${RASA_HOST:-127.0.0.1}
@@ -21,6 +21,9 @@ for _ in $(seq 1 120); do
   kill -0 $actions_pid 2>/dev/null || { echo "action server failed; see .cache/logs/actions.log" >&2; exit 1; }
   sleep 0.5
 done
+
+# Load the model now, while Rasa starts, not when the first resident asks.
+.venv-actions/bin/python -m bot.warmup "http://127.0.0.1:$ACTIONS_PORT/webhook" &
 
 if [ "${1:-}" = "shell" ]; then
   .venv-rasa/bin/rasa shell --model models --endpoints endpoints.yml --port "$RASA_PORT"

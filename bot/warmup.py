@@ -1,0 +1,39 @@
+"""`python -m bot.warmup [ACTION_SERVER_URL]`: make the action server load its model and index now.
+
+The action server's worker process loads them on first use (~15 s); asking one real question right
+after start-up spares the first resident that wait. Runs through the normal webhook, so it warms the
+process that serves requests (not the parent that only spawned it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+
+WARM_UP_QUESTION = "quên mật khẩu VNeID"
+
+
+def warm_up(url: str = "http://127.0.0.1:5055/webhook", timeout: float = 180) -> bool:
+    """Ask the action server one question; True when it answered."""
+    tracker = {
+        "sender_id": "warm-up",
+        "slots": {},
+        "latest_message": {"text": WARM_UP_QUESTION, "intent": {"name": "ask_question"}, "entities": []},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    body = {"next_action": "action_answer_question", "sender_id": "warm-up", "tracker": tracker, "domain": {}}
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return bool(json.loads(response.read()).get("responses"))
+    except (OSError, ValueError):
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(0 if warm_up(*sys.argv[1:2]) else 1)
