@@ -21,7 +21,7 @@ def test_no_eval_question_appears_in_the_repo():
     questions = [plain(json.loads(line)["q"]) for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
     corpus = {
         str(p.relative_to(ROOT)): plain(p.read_text(encoding="utf-8", errors="ignore"))
-        for folder in ("data", "knowledge", "tests", "bot", "actions")
+        for folder in ("data", "knowledge", "tests", "bot", "actions", "bench", "docs")
         for p in (ROOT / folder).rglob("*")
         if p.is_file() and p.suffix in SUFFIXES
     }
