@@ -14,6 +14,8 @@ from bot.channels.telegram_format import APOLOGY, EDITED, GROUP_HINT, MAX_MESSAG
 from bot.launch import Bot, free_port
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegram
+from tests.parity import IDS as PARITY_IDS
+from tests.parity import five_questions
 from tests.telegram_support import SECRET, Relay, closed_port_url, token
 
 pytestmark = pytest.mark.e2e
@@ -162,27 +164,19 @@ def test_personal_numbers_and_the_token_stay_out_of_the_relay_log(relay):
     assert relay.token not in log and relay.token.split(":")[1] not in log
 
 
-FIVE_QUESTIONS = [  # one per topic, our own wording
-    ("Làm sao để đổi số điện thoại trên tài khoản VNeID?", "answer"),
-    ("xem thẻ bảo hiểm y tế trên điện thoại như thế nào", "answer"),
-    ("Doanh nghiệp xuất hóa đơn điện tử sai thì sửa thế nào?", "answer"),
-    ("đăng nhập cổng dịch vụ công quốc gia bằng tài khoản định danh điện tử", "answer"),
-    ("Cho tôi công thức nấu phở bò ngon", "decline"),
-]
+FIVE_QUESTIONS = five_questions()
 
 
-@pytest.mark.parametrize(("question", "kind"), FIVE_QUESTIONS, ids=["vneid", "bhyt", "hoa-don", "dvc", "off-topic"])
-def test_same_answer_as_rest(bot, relay, question, kind):
-    chat = 200 + [q for q, _ in FIVE_QUESTIONS].index(question)
+@pytest.mark.parametrize("question", FIVE_QUESTIONS, ids=PARITY_IDS)
+def test_same_answer_as_rest(bot, relay, question):
+    chat = 200 + FIVE_QUESTIONS.index(question)
     rest = bot.say(question, f"rest-same-{chat}")
     telegram = relay.ask(chat, question, count=len(rest))
     assert joined(telegram) == joined(rest)
     assert [keyboard(m) and [b for row in keyboard(m) for b in row] for m in telegram] == [
         [b["title"] for b in m.get("buttons", [])] for m in rest
     ]
-    if kind == "answer":
-        assert "Nguồn: http" in joined(rest)
-    else:
+    if question == FIVE_QUESTIONS[-1]:
         assert joined(rest).startswith("Xin lỗi")
 
 

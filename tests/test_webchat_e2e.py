@@ -14,6 +14,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.launch import Bot
+from tests.parity import five_questions
 
 pytestmark = pytest.mark.e2e
 
@@ -26,14 +27,8 @@ CREDENTIALS = "bot.channels.rest.ValidatedRestInput:\nbot.channels.webchat.WebCh
 REPLY_TIMEOUT_MS = 60_000
 PAGE_PATH = "/webhooks/webchat/"
 
-# One question per topic, and one the bot must decline.
-FIVE_QUESTIONS = [
-    "Tôi quên mật khẩu VNeID, phải làm sao?",
-    "Làm sao xem thẻ bảo hiểm y tế trên điện thoại?",
-    "Cách tra cứu hóa đơn điện tử thật hay giả",
-    "Tài khoản dịch vụ công bị khóa",
-    "Tôi muốn mua vé máy bay đi Đà Nẵng",
-]
+# One question per topic, and one the bot must decline (tests/parity.py).
+FIVE_QUESTIONS = five_questions()
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ import requests
 
 from bot.launch import Bot
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer, Sent, ZaloWebhook
+from tests.parity import IDS as PARITY_IDS
+from tests.parity import five_questions
 
 pytestmark = pytest.mark.e2e
 
@@ -167,27 +169,17 @@ def test_an_expired_token_is_refreshed_stored_and_the_reply_resent(zb):
     assert failed and failed[-1]["token"] == old
 
 
-PARITY = [
-    "cách đổi số điện thoại trên vneid",  # VNeID
-    "làm sao xem thẻ bảo hiểm y tế trên điện thoại",  # e-health / BHYT
-    "hóa đơn điện tử bị sai thông tin thì sửa thế nào",  # e-invoice
-    "nộp hồ sơ trên cổng dịch vụ công quốc gia như thế nào",  # public service portal
-    "thời tiết Hà Nội ngày mai thế nào",  # out of scope
-]
+PARITY = five_questions()
 
 
-@pytest.mark.parametrize(
-    "i, question", list(enumerate(PARITY)), ids=["vneid", "bhyt", "e-invoice", "portal", "off-topic"]
-)
+@pytest.mark.parametrize("i, question", list(enumerate(PARITY)), ids=PARITY_IDS)
 def test_zalo_says_what_rest_says(zb, i, question):
     rest = zb.bot.say(question, f"parity-rest-{i}")
     zalo = zb.ask(f"40{i}", question)
     assert joined(zalo) == "\n\n".join(m["text"] for m in rest if m.get("text"))
     rest_payloads = [b["payload"] for m in rest for b in m.get("buttons", [])][:5]
     assert [b["payload"] for m in zalo for b in m.buttons] == rest_payloads
-    if i < 4:
-        assert "Nguồn: http" in joined(zalo)
-    else:
+    if i == len(PARITY) - 1:
         assert joined(zalo).startswith("Xin lỗi")
 
 
