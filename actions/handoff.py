@@ -9,15 +9,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from bot.handoff import Contacts, handoff_text
+from bot.knowledge.model import topic_of
 
 
 def last_topic(tracker: Tracker) -> str | None:
     """The topic of the last answered entry ('vneid-...' -> 'vneid'), if any."""
-    entry_id = tracker.get_slot("last_entry") or ""
-    for topic in ("to-cong-nghe-so", "dich-vu-cong", "suc-khoe", "hoa-don", "an-toan", "vneid"):
-        if entry_id.startswith(topic + "-"):
-            return topic
-    return None
+    return topic_of(tracker.get_slot("last_entry") or "")
 
 
 class ActionHandoff(Action):

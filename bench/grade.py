@@ -18,16 +18,11 @@ from pathlib import Path
 
 import requests
 
-from bot.text import deaccent
+from bot.text import plain
 
 MAX_CHARS = 1500  # longer than this is a wall of text, not an answer
 DECLINE = ["xin loi", "chua co thong tin", "khong tim thay", "chi ho tro", "ngoai pham vi", "chua chac"]
 PERSON = ["can bo", "nhan vien", "to cong nghe so", "nguoi ho tro", "tong dai", "ket noi"]
-
-
-def norm(text: str) -> str:
-    """Accents, case and spacing ignored."""
-    return " ".join(deaccent(text).lower().split())
 
 
 @dataclass
@@ -55,14 +50,14 @@ def reply_text(messages: list[dict]) -> str:
 
 def is_correct(item: dict, reply: str) -> bool:
     """Whether a reply meets the question's requirement."""
-    r = norm(reply)
+    r = plain(reply)
     if not r or len(r) > MAX_CHARS:
         return False
     if item["kind"] == "fallback":
         return any(p in r for p in DECLINE) and "nguon:" not in r
     if item["kind"] == "handoff":
         return any(p in r for p in PERSON)
-    return all(any(norm(p) in r for p in group) for group in item.get("must", []))
+    return all(any(plain(p) in r for p in group) for group in item.get("must", []))
 
 
 def ask(url: str, text: str, sender: str) -> tuple[str, float]:

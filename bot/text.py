@@ -43,6 +43,11 @@ def deaccent(text: str) -> str:
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
+def plain(text: str) -> str:
+    """Text compared with accents, case and spacing ignored: ' Quên  MK ' -> 'quen mk'."""
+    return " ".join(deaccent(text).lower().split())
+
+
 def words(text: str) -> list[str]:
     """Lower-case syllables/words of a text, punctuation and emoji dropped."""
     return _WORD.findall(nfc(text).lower())

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.knowledge.model import TOPICS, Entry
+from bot.knowledge.model import Entry, topic_of
 from bot.settings import ROOT, Settings
 from bot.text import deaccent, words
 
@@ -45,7 +45,7 @@ def make_entry(eid: str, title: str, questions: list[str], answer: str = "Trả 
     """An entry with sensible defaults for tests."""
     return Entry(
         id=eid,
-        topic=next(t for t in TOPICS if eid.startswith(t + "-")),
+        topic=topic_of(eid),
         title=title,
         questions=tuple(questions),
         answer=answer,

@@ -16,6 +16,11 @@ TOPICS = {
 }
 
 
+def topic_of(entry_id: str) -> str | None:
+    """The topic an entry id starts with ('vneid-kich-hoat' -> 'vneid'), or None."""
+    return next((t for t in TOPICS if entry_id.startswith(t + "-")), None)
+
+
 @dataclass(frozen=True)
 class Entry:
     """A guidance entry: one question people ask and its official answer."""

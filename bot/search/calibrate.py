@@ -22,7 +22,7 @@ from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
 from bot.search.service import SearchService
 from bot.settings import Settings
-from bot.text import deaccent
+from bot.text import plain
 
 WRONG_ANSWER_COST = 1.0
 FALSE_ANSWER_COST = 3.0
@@ -40,8 +40,8 @@ class Labelled:
 
 def carries(text: str, must: list[list[str]]) -> bool:
     """Every group has one phrase in the text (accents, case and spacing ignored)."""
-    plain = " ".join(deaccent(text).lower().split())
-    return bool(must) and all(any(" ".join(deaccent(p).lower().split()) in plain for p in g) for g in must)
+    seen = plain(text)
+    return bool(must) and all(any(plain(p) in seen for p in g) for g in must)
 
 
 def load_questions(path: Path) -> list[dict]:
