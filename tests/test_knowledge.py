@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.knowledge.loader import KnowledgeError, load_entries
+from bot.knowledge.loader import KnowledgeError, advice, load_entries
 from bot.knowledge.model import MAX_ANSWER_CHARS, render_answer
 from bot.knowledge.validate import main as validate_main
 from bot.settings import ROOT
@@ -61,31 +61,35 @@ def test_duplicate_id_across_files_names_both_files(tmp_path):
     write(tmp_path, [GOOD], name="a.yml")
     write(tmp_path, [GOOD], name="b.yml")
     (problem,) = problems(tmp_path)
-    assert "b.yml" in problem and "a.yml" in problem and "duplicates" in problem
+    assert "b.yml" in problem and "a.yml" in problem and "trùng" in problem
 
 
-def test_too_few_distinct_questions(tmp_path):
+def test_too_few_distinct_questions_is_advice_not_an_error(tmp_path):
     write(tmp_path, [{**GOOD, "questions": ["câu một", "cau mot", "câu hai", "cau hai"]}])
+    (entry,) = load_entries(tmp_path)
+    (tip,) = advice(entry)
+    assert tip.field == "questions" and "2 cách hỏi" in tip.message
+    write(tmp_path, [{**GOOD, "questions": []}])
     assert any("'questions'" in p for p in problems(tmp_path))
 
 
 def test_id_must_match_topic_and_related_must_exist(tmp_path):
     write(tmp_path, [{**GOOD, "id": "hoa-don-x", "related": ["vneid-none"]}])
-    assert any("must start with the topic" in p for p in problems(tmp_path))
+    assert any("phải bắt đầu bằng chủ đề" in p for p in problems(tmp_path))
     write(tmp_path, [{**GOOD, "related": ["vneid-none"]}])
-    assert any("unknown entry 'vneid-none'" in p for p in problems(tmp_path))
+    assert any("không có mục 'vneid-none'" in p for p in problems(tmp_path))
 
 
 def test_overlong_answer_is_rejected(tmp_path):
     write(tmp_path, [{**GOOD, "answer": "x" * MAX_ANSWER_CHARS}])
-    assert any("characters" in p for p in problems(tmp_path))
+    assert any("ký tự" in p for p in problems(tmp_path))
 
 
 def test_unknown_topic_and_broken_yaml(tmp_path):
     write(tmp_path, [GOOD], topic="weather")
     (tmp_path / "z.yml").write_text("entries: [unclosed", encoding="utf-8")
     found = problems(tmp_path)
-    assert any("'topic'" in p for p in found) and any("z.yml: not valid YAML" in p for p in found)
+    assert any("'topic'" in p for p in found) and any("z.yml: YAML không hợp lệ" in p for p in found)
 
 
 def test_cli_exit_codes(tmp_path, capsys):

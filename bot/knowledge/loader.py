@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,7 +19,7 @@ from bot.knowledge.model import MAX_ANSWER_CHARS, TOPICS, Entry, render_answer
 from bot.text import deaccent
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-MIN_QUESTIONS = 4
+ADVISED_QUESTIONS = 4  # fewer still works (title and answer are searched too) but is found less often
 REQUIRED = ("id", "title", "questions", "answer", "source", "checked")
 
 
@@ -54,40 +55,81 @@ def _text_list(value: Any) -> list[str] | None:
     return [v.strip() for v in value]
 
 
-def parse_entry(raw: Any, topic: str, where: str) -> tuple[Entry | None, list[str]]:
-    """Check one raw entry; return the entry (or None) and the problems found, each located."""
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, tied to the field an admin has to fix (shown next to that field)."""
+
+    field: str
+    message: str
+
+
+FIELD_NAMES = {
+    "id": "mã mục", "title": "tiêu đề", "questions": "câu hỏi", "answer": "trả lời", "steps": "các bước",
+    "note": "lưu ý", "source": "nguồn", "checked": "ngày kiểm tra", "related": "mục liên quan",
+    "problems": "lỗi thường gặp", "helper_notes": "ghi chú cho tổ công nghệ số", "topic": "chủ đề", "entry": "mục",
+}
+OPTIONAL = ("steps", "note", "related", "problems", "helper_notes")
+
+
+def _problems_map(value: Any, steps: int) -> tuple[tuple[int, tuple[str, ...]], ...] | str:
+    """`problems` as ((step, texts), ...) or a message saying what is wrong."""
+    if value in (None, {}):
+        return ()
+    if not isinstance(value, dict):
+        return "phải là danh sách theo số bước, ví dụ 1: [lỗi thường gặp ở bước 1]"
+    out = []
+    for key, texts in value.items():
+        try:
+            number = int(key)
+        except (TypeError, ValueError):
+            return f"số bước '{key}' không phải là số"
+        if not 1 <= number <= steps:
+            return f"bước {number} không có (mục này có {steps} bước)"
+        listed = _text_list(texts)
+        if not listed:
+            return f"bước {number}: cần một danh sách các lỗi (chữ)"
+        out.append((number, tuple(listed)))
+    return tuple(sorted(out))
+
+
+def check_entry(raw: Any, topic: str) -> tuple[Entry | None, list[Problem]]:
+    """Check one raw entry against the rules; return the entry (or None) and each problem by field.
+
+    Messages are in Vietnamese: the admin page shows them next to the field, the CLI prints them."""
     if not isinstance(raw, dict):
-        return None, [f"{where}: an entry must be a mapping of fields"]
-    eid = raw.get("id", "?")
-    at = f"{where} (id {eid})"
-    problems = [f"{at}: field '{name}' is missing" for name in REQUIRED if raw.get(name) in (None, "", [])]
+        return None, [Problem("entry", "mỗi mục phải là một bảng các trường (id, title, ...)")]
+    problems = [Problem(name, "còn trống, phải điền") for name in REQUIRED if raw.get(name) in (None, "", [])]
     if problems:
         return None, problems
-    unknown = set(raw) - {*REQUIRED, "steps", "note", "related"}
-    problems += [f"{at}: field '{name}' is not known" for name in sorted(unknown)]
+    problems += [Problem(name, "trường này không có trong mẫu") for name in sorted(set(raw) - {*REQUIRED, *OPTIONAL})]
+    eid = raw["id"]
     if not isinstance(eid, str) or not ID_PATTERN.match(eid):
-        problems.append(f"{at}: field 'id' must be lower-case letters, digits and '-'")
+        problems.append(Problem("id", "chỉ gồm chữ thường không dấu, số và dấu '-' (ví dụ vneid-quen-mat-khau)"))
     elif not eid.startswith(topic + "-"):
-        problems.append(f"{at}: field 'id' must start with the topic '{topic}-'")
-    questions = _text_list(raw["questions"])
-    if questions is None:
-        problems.append(f"{at}: field 'questions' must be a list of texts")
-    elif len({deaccent(q).lower() for q in questions}) < MIN_QUESTIONS:
-        problems.append(f"{at}: field 'questions' needs at least {MIN_QUESTIONS} different ways of asking")
-    steps = _text_list(raw.get("steps", []))
-    if steps is None:
-        problems.append(f"{at}: field 'steps' must be a list of texts")
-    related = raw.get("related", [])
-    if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
-        problems.append(f"{at}: field 'related' must be a list of entry ids")
+        problems.append(Problem("id", f"phải bắt đầu bằng chủ đề '{topic}-'"))
     for name in ("title", "answer", "note"):
         if name in raw and not isinstance(raw[name], str):
-            problems.append(f"{at}: field '{name}' must be text")
+            problems.append(Problem(name, "phải là văn bản"))
+    questions = _text_list(raw["questions"])
+    if questions is None:
+        problems.append(Problem("questions", "phải là danh sách các câu hỏi (chữ)"))
+    steps = _text_list(raw.get("steps", []))
+    if steps is None:
+        problems.append(Problem("steps", "phải là danh sách các bước (chữ), mỗi bước một câu"))
+    related = raw.get("related", [])
+    if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
+        problems.append(Problem("related", "phải là danh sách mã mục"))
+    found = _problems_map(raw.get("problems"), len(steps or []))
+    if isinstance(found, str):
+        problems.append(Problem("problems", found))
+    helper_notes = _text_list(raw.get("helper_notes", []))
+    if helper_notes is None:
+        problems.append(Problem("helper_notes", "phải là danh sách ghi chú (chữ)"))
     if not _is_url(raw["source"]):
-        problems.append(f"{at}: field 'source' must be an http(s) address, got {raw['source']!r}")
+        problems.append(Problem("source", f"phải là địa chỉ trang chính thức http(s)://..., đang là {raw['source']!r}"))
     checked = _as_date(raw["checked"])
     if checked is None:
-        problems.append(f"{at}: field 'checked' must be a date YYYY-MM-DD, got {raw['checked']!r}")
+        problems.append(Problem("checked", f"phải là ngày dạng NĂM-THÁNG-NGÀY (2026-11-20), đang là {raw['checked']!r}"))
     if problems:
         return None, problems
     entry = Entry(
@@ -101,11 +143,33 @@ def parse_entry(raw: Any, topic: str, where: str) -> tuple[Entry | None, list[st
         steps=tuple(steps or ()),
         note=(raw.get("note") or "").strip(),
         related=tuple(related),
+        problems=found,  # type: ignore[arg-type]
+        helper_notes=tuple(helper_notes or ()),
     )
     length = len(render_answer(entry))
     if length > MAX_ANSWER_CHARS:
-        return None, [f"{at}: field 'answer' renders to {length} characters (limit {MAX_ANSWER_CHARS})"]
+        return None, [Problem("answer", f"câu trả lời hiển thị dài {length} ký tự (tối đa {MAX_ANSWER_CHARS}): rút gọn trả lời, các bước hoặc lưu ý")]
     return entry, []
+
+
+def advice(entry: Entry) -> list[Problem]:
+    """Things worth improving that do not block saving (shown as warnings)."""
+    distinct = len({deaccent(q).lower() for q in entry.questions})
+    if distinct < ADVISED_QUESTIONS:
+        return [Problem("questions", f"mới có {distinct} cách hỏi; nên có ít nhất {ADVISED_QUESTIONS} (có dấu, không dấu, viết tắt) để người dân dễ tìm thấy")]
+    return []
+
+
+def locate(where: str, raw: Any, problem: Problem) -> str:
+    """A problem as one line naming the file, the entry and the field."""
+    eid = raw.get("id", "?") if isinstance(raw, dict) else "?"
+    return f"{where} (id {eid}): trường '{problem.field}' ({FIELD_NAMES.get(problem.field, problem.field)}): {problem.message}"
+
+
+def parse_entry(raw: Any, topic: str, where: str) -> tuple[Entry | None, list[str]]:
+    """Check one raw entry; return the entry (or None) and the problems found, each located."""
+    entry, problems = check_entry(raw, topic)
+    return entry, [locate(where, raw, p) for p in problems]
 
 
 def parse_file(path: Path) -> tuple[list[Entry], list[str]]:
@@ -113,12 +177,12 @@ def parse_file(path: Path) -> tuple[list[Entry], list[str]]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
-        return [], [f"{path}: not valid YAML: {err}"]
+        return [], [f"{path}: YAML không hợp lệ: {err}"]
     if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
-        return [], [f"{path}: expected a mapping with 'topic' and a list 'entries'"]
+        return [], [f"{path}: cần 'topic' và danh sách 'entries'"]
     topic = doc.get("topic")
     if topic not in TOPICS:
-        return [], [f"{path}: field 'topic' must be one of {', '.join(TOPICS)}, got {topic!r}"]
+        return [], [f"{path}: trường 'topic' phải là một trong {', '.join(TOPICS)}, đang là {topic!r}"]
     entries, problems = [], []
     for i, raw in enumerate(doc["entries"], 1):
         entry, found = parse_entry(raw, topic, f"{path} entry {i}")
@@ -134,11 +198,11 @@ def check_base(located: list[tuple[Entry, str]]) -> list[str]:
     seen: dict[str, str] = {}
     for e, path in located:
         if e.id in seen:
-            problems.append(f"{path} (id {e.id}): field 'id' duplicates the entry in {seen[e.id]}")
+            problems.append(f"{path} (id {e.id}): trường 'id': trùng với mục trong {seen[e.id]}")
         seen.setdefault(e.id, path)
     for e, path in located:
         problems += [
-            f"{path} (id {e.id}): field 'related' names unknown entry '{r}'"
+            f"{path} (id {e.id}): trường 'related': không có mục '{r}'"
             for r in e.related
             if r not in seen
         ]
@@ -149,7 +213,7 @@ def load_entries(folder: Path) -> list[Entry]:
     """Load every `*.yml` topic file in a folder; raise KnowledgeError listing all problems."""
     files = sorted(folder.glob("*.yml"))
     if not files:
-        raise KnowledgeError([f"{folder}: no knowledge files (*.yml) found"])
+        raise KnowledgeError([f"{folder}: không có tệp tri thức (*.yml)"])
     located: list[tuple[Entry, str]] = []
     problems: list[str] = []
     for path in files:

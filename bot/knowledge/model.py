@@ -35,6 +35,14 @@ class Entry:
     steps: tuple[str, ...] = ()
     note: str = ""
     related: tuple[str, ...] = field(default=())
+    # Common problems residents hit at a step, keyed by step number (1-based): offered by "I am stuck".
+    problems: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    # Notes only for community digital-technology team members (what to check, papers, common mistakes).
+    helper_notes: tuple[str, ...] = ()
+
+    def problems_at(self, step: int) -> tuple[str, ...]:
+        """The common problems recorded for a step (1-based), or ()."""
+        return next((texts for number, texts in self.problems if number == step), ())
 
     def to_dict(self) -> dict:
         """The entry as plain data, in the seed files' field order (for export and hashing)."""
@@ -52,7 +60,30 @@ class Entry:
         data["checked"] = self.checked.isoformat()
         if self.related:
             data["related"] = list(self.related)
+        if self.problems:
+            data["problems"] = {number: list(texts) for number, texts in self.problems}
+        if self.helper_notes:
+            data["helper_notes"] = list(self.helper_notes)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict, topic: str | None = None) -> Entry:
+        """Inverse of to_dict for data already validated (the index snapshot, the store)."""
+        checked = data["checked"]
+        return cls(
+            id=data["id"],
+            topic=topic or data.get("topic") or topic_of(data["id"]) or "",
+            title=data["title"],
+            questions=tuple(data["questions"]),
+            answer=data["answer"],
+            source=data["source"],
+            checked=checked if isinstance(checked, dt.date) else dt.date.fromisoformat(checked),
+            steps=tuple(data.get("steps", ())),
+            note=data.get("note", ""),
+            related=tuple(data.get("related", ())),
+            problems=tuple(sorted((int(k), tuple(v)) for k, v in (data.get("problems") or {}).items())),
+            helper_notes=tuple(data.get("helper_notes", ())),
+        )
 
 
 def source_line(entry: Entry) -> str:

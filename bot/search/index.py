@@ -52,18 +52,7 @@ def entry_to_json(e: Entry) -> dict:
 
 def entry_from_json(data: dict) -> Entry:
     """Inverse of entry_to_json."""
-    return Entry(
-        id=data["id"],
-        topic=data["topic"],
-        title=data["title"],
-        questions=tuple(data["questions"]),
-        answer=data["answer"],
-        source=data["source"],
-        checked=dt.date.fromisoformat(data["checked"]),
-        steps=tuple(data.get("steps", ())),
-        note=data.get("note", ""),
-        related=tuple(data.get("related", ())),
-    )
+    return Entry.from_dict(data)
 
 
 def fingerprint(entries: list[Entry], model_fingerprint: str) -> str:
