@@ -14,6 +14,10 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things live; every field can be overridden by the environment variable of its name."""
@@ -26,6 +30,13 @@ class Settings:
     calibration_file: Path
     unanswered_log: Path
     feedback_log: Path
+    audio_dir: Path  # spoken replies (bot/tts.py), shared by the action server (writes) and Rasa (serves)
+    public_url: str  # the server's public https address (BOT_PUBLIC_URL), for links that leave the web page (Zalo)
+    store_url: str  # SQLAlchemy URL of the knowledge store: SQLite file by default, postgresql://... to share
+    admin_enabled: bool  # the admin page serves nothing unless BOT_ADMIN_ENABLED=1
+    admin_host: str
+    admin_port: int
+    admin_secure_cookies: bool  # set when the admin page is behind HTTPS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -40,4 +51,11 @@ class Settings:
             calibration_file=_path("BOT_CALIBRATION_FILE", ROOT / "bot" / "search" / "calibration.json"),
             unanswered_log=_path("BOT_UNANSWERED_LOG", cache / "unanswered.jsonl"),
             feedback_log=_path("BOT_FEEDBACK_LOG", cache / "feedback.jsonl"),
+            audio_dir=_path("BOT_AUDIO_DIR", cache / "audio"),
+            public_url=os.environ.get("BOT_PUBLIC_URL", "").strip().rstrip("/"),
+            store_url=os.environ.get("BOT_STORE_URL") or f"sqlite:///{cache / 'store.db'}",
+            admin_enabled=_flag("BOT_ADMIN_ENABLED"),
+            admin_host=os.environ.get("BOT_ADMIN_HOST", "127.0.0.1"),
+            admin_port=int(os.environ.get("BOT_ADMIN_PORT", "5080")),
+            admin_secure_cookies=_flag("BOT_ADMIN_SECURE_COOKIES"),
         )

@@ -64,6 +64,8 @@ def test_service_picks_up_a_new_index_without_restart(tmp_path, small_entries, f
     new = make_entry("dich-vu-cong-nop-ho-so", "Nộp hồ sơ trực tuyến", ["nộp hồ sơ", "nop ho so online", "gửi hồ sơ", "nop ho so dvc"])
     time.sleep(0.01)  # distinct mtime for the pointer
     build_index([*small_entries, new], fake_embedder, "fake", tmp_path, progress=False)
+    assert svc.searcher() is before  # the new index loads in the background; requests keep the old one
+    svc.wait_for_reload()
     after = svc.searcher()
     assert after is not before and "dich-vu-cong-nop-ho-so" in after.by_id
     assert before.search("quen mk").top.entry.id == "vneid-quen-mat-khau"  # old one still usable
@@ -78,6 +80,8 @@ def test_service_keeps_serving_when_new_index_is_broken(tmp_path, small_entries,
     broken.mkdir()
     (tmp_path / POINTER).write_text("broken\n")
     os.utime(tmp_path / POINTER, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert svc.searcher() is good
+    svc.wait_for_reload()
     assert svc.searcher() is good
 
 

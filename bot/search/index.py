@@ -13,13 +13,16 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
+from tqdm import tqdm
 
 from bot.knowledge.model import Entry
+from bot.search.embcache import EmbeddingCache
 from bot.search.embedder import Embedder
 
 INDEX_FORMAT = 1  # bump when the folder layout or the document set changes
@@ -76,17 +79,40 @@ class BuiltIndex:
     meta: dict
 
 
-def _embed(docs: list[Doc], embedder: Embedder, progress: bool) -> np.ndarray:
+ProgressFn = Callable[[int, int], None]  # (texts done, texts in all)
+
+
+def _embed(docs: list[Doc], embedder: Embedder, progress: bool, cache: EmbeddingCache | None = None,
+           on_progress: ProgressFn | None = None) -> np.ndarray:
     asked = [i for i, d in enumerate(docs) if d.kind != "answer"]
     answers = [i for i, d in enumerate(docs) if d.kind == "answer"]
+    done = 0
+    bar = tqdm(total=len(docs), desc="embedding", unit="text", disable=not progress)
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        bar.update(n)
+        if on_progress:
+            on_progress(done, len(docs))
+
     out: np.ndarray | None = None
-    for idx, encode in ((asked, embedder.encode_queries), (answers, embedder.encode_passages)):
+    for kind, idx, encode in (("query", asked, embedder.encode_queries), ("passage", answers, embedder.encode_passages)):
         if not idx:
             continue
-        vecs = encode([docs[i].text for i in idx], progress=progress)
+        texts = [docs[i].text for i in idx]
+        if cache is None:
+            parts = []
+            for start in range(0, len(texts), 64):
+                parts.append(encode(texts[start : start + 64]))
+                advance(len(parts[-1]))
+            vecs = np.concatenate(parts)
+        else:
+            vecs = cache.encode(kind, texts, encode, on_batch=advance)
         if out is None:
             out = np.zeros((len(docs), vecs.shape[1]), dtype=np.float32)
         out[idx] = vecs
+    bar.close()
     assert out is not None, "no documents to embed"
     return out
 
@@ -98,9 +124,12 @@ def _publish(index_dir: Path, name: str) -> None:
 
 
 def build_index(
-    entries: list[Entry], embedder: Embedder, model_fingerprint: str, index_dir: Path, progress: bool = True
+    entries: list[Entry], embedder: Embedder, model_fingerprint: str, index_dir: Path, progress: bool = True,
+    cache: EmbeddingCache | None = None, on_progress: ProgressFn | None = None,
 ) -> Path:
-    """Build (or reuse, when the cache key matches) the index for these entries and publish it."""
+    """Build (or reuse, when the cache key matches) the index for these entries and publish it.
+
+    Nothing is published until the whole folder is written: a failure leaves the previous index serving."""
     key = fingerprint(entries, model_fingerprint)
     target = index_dir / key[:16]
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +139,7 @@ def build_index(
         tmp.mkdir()
         started = time.perf_counter()
         docs = documents(entries)
-        vectors = _embed(docs, embedder, progress)
+        vectors = _embed(docs, embedder, progress, cache, on_progress)
         flat = faiss.IndexIDMap(faiss.IndexFlatIP(vectors.shape[1]))  # inner product = cosine on unit vectors
         flat.add_with_ids(vectors, np.arange(len(docs), dtype=np.int64))
         faiss.write_index(flat, str(tmp / "vectors.faiss"))

@@ -32,6 +32,7 @@ class SearchService:
         self._stamp: int | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._loading = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchService:
@@ -45,25 +46,45 @@ class SearchService:
             return None
 
     def searcher(self) -> HybridSearcher:
-        """The searcher for the newest published index (raises if none was ever built)."""
+        """The searcher for the newest published index (raises if none was ever built).
+
+        The first call loads synchronously; later, a newly published index is loaded in a background
+        thread while requests keep using the current searcher, then swapped in by one assignment."""
         now = time.monotonic()
-        if self._searcher is not None and now - self._checked_at < CHECK_EVERY_S:
-            return self._searcher
+        current = self._searcher
+        if current is not None and now - self._checked_at < CHECK_EVERY_S:
+            return current
         with self._lock:
             self._checked_at = now
             stamp = self._pointer_stamp()
-            if self._searcher is None or stamp != self._stamp:
-                path = current_path(self.index_dir)
-                if path is None:
-                    raise FileNotFoundError(f"no index in {self.index_dir}: run 'make index'")
-                try:
-                    searcher = HybridSearcher(load_index(path), self.embedder)
-                except Exception:
-                    if self._searcher is None:
-                        raise
-                    log.exception("could not load index %s; still serving %s", path, self._searcher.built.path)
-                    self._stamp = stamp
-                    return self._searcher
-                self._searcher, self._stamp = searcher, stamp
-                log.info("serving index %s (%d entries)", path.name, len(searcher.entries))
+            if self._searcher is None:
+                self._load(stamp)
+            elif stamp != self._stamp and not self._loading:
+                self._loading = True
+                threading.Thread(target=self._load_in_background, args=(stamp,), daemon=True).start()
+            assert self._searcher is not None
             return self._searcher
+
+    def _load(self, stamp: int | None) -> None:
+        path = current_path(self.index_dir)
+        if path is None:
+            raise FileNotFoundError(f"no index in {self.index_dir}: run 'make index'")
+        searcher = HybridSearcher(load_index(path), self.embedder)
+        self._searcher, self._stamp = searcher, stamp
+        log.info("serving index %s (%d entries)", path.name, len(searcher.entries))
+
+    def _load_in_background(self, stamp: int | None) -> None:
+        try:
+            self._load(stamp)
+        except Exception:
+            # a broken or half-copied index: keep serving the old one, and do not retry the same pointer
+            log.exception("could not load the newly published index; still serving %s", self._searcher.built.path)
+            self._stamp = stamp
+        finally:
+            self._loading = False
+
+    def wait_for_reload(self, timeout: float = 30.0) -> None:
+        """Block until a background reload (if any) has finished: for tests and the CLI."""
+        deadline = time.monotonic() + timeout
+        while self._loading and time.monotonic() < deadline:
+            time.sleep(0.05)

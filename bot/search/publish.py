@@ -1,0 +1,127 @@
+"""Publishing: freeze the store's active entries as a release, build its index in the background, and
+switch the bot to it. Action servers watch the `CURRENT` pointer and swap searchers without a restart;
+a build that fails leaves the previous index serving and the release marked failed with the reason."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bot.knowledge.loader import check_base
+from bot.search.embcache import EmbeddingCache
+from bot.search.embedder import E5Embedder
+from bot.search.index import build_index, current_path
+from bot.settings import Settings
+from bot.store.knowledge import KnowledgeStore, Release
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What an admin sees while a release builds."""
+
+    release_id: int | None = None
+    state: str = "idle"  # idle | building | live | failed
+    done: int = 0
+    total: int = 0
+    message: str = ""
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else (100 if self.state == "live" else 0)
+
+
+class Busy(RuntimeError):
+    """A release is already building in this process."""
+
+
+class Publisher:
+    """Builds releases one at a time; `publish` returns at once, `publish_and_wait` blocks (CLI)."""
+
+    def __init__(self, store: KnowledgeStore, settings: Settings, embedder=None,
+                 model_fingerprint: str | None = None) -> None:
+        self.store, self.settings = store, settings
+        self._embedder = embedder
+        self._fingerprint = model_fingerprint
+        self._lock = threading.Lock()
+        self._progress = Progress()
+        self._thread: threading.Thread | None = None
+
+    def _model(self):
+        if self._embedder is None:
+            self._embedder = E5Embedder(self.settings.model_dir)
+        fp = self._fingerprint or getattr(self._embedder, "fingerprint", lambda: self._embedder.name)()
+        return self._embedder, fp
+
+    @property
+    def progress(self) -> Progress:
+        return self._progress
+
+    def is_current(self) -> bool:
+        """True when the live release matches the working copy and its index is what CURRENT names."""
+        live = self.store.live_release()
+        if live is None:
+            return False
+        active = {s.id: s.revision for s in self.store.list(status="active")}
+        serving = current_path(self.settings.index_dir)
+        return live.snapshot == active and serving is not None and serving.name == live.index_name
+
+    def publish(self, author: str, on_done: Callable[[Release], None] | None = None) -> Release:
+        """Start a release and build it in a background thread; Busy if one is building."""
+        if not self._lock.acquire(blocking=False):
+            raise Busy("đang xuất bản một bản khác, vui lòng đợi xong")
+        try:
+            release = self.store.start_release(author)
+        except Exception:
+            self._lock.release()
+            raise
+        self._progress = Progress(release.id, "building", 0, 0, "đang chuẩn bị")
+
+        def run() -> None:
+            try:
+                finished = self._build(release)
+                if on_done:
+                    on_done(finished)
+            finally:
+                self._lock.release()
+
+        self._thread = threading.Thread(target=run, name=f"publish-{release.id}", daemon=True)
+        self._thread.start()
+        return release
+
+    def wait(self, timeout: float | None = None) -> Progress:
+        """Block until the running build (if any) ends."""
+        if self._thread:
+            self._thread.join(timeout)
+        return self._progress
+
+    def publish_and_wait(self, author: str, progress_bar: bool = True) -> Release:
+        """Publish and block until the index serves (or the release failed)."""
+        with self._lock:
+            release = self.store.start_release(author)
+            return self._build(release, progress_bar)
+
+    def _build(self, release: Release, progress_bar: bool = False) -> Release:
+        def report(done: int, total: int) -> None:
+            self._progress = replace(self._progress, done=done, total=total, message="đang tính vectơ")
+
+        try:
+            entries = self.store.release_entries(release)
+            problems = check_base([(e, "kho") for e in entries])
+            if problems:
+                raise ValueError("; ".join(problems))
+            if not entries:
+                raise ValueError("không có mục nào đang dùng")
+            embedder, fp = self._model()
+            cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite", fp)
+            path = build_index(entries, embedder, fp, self.settings.index_dir, progress=progress_bar,
+                               cache=cache, on_progress=report)
+        except Exception as err:  # the previous index keeps serving; say why
+            log.exception("release %s failed", release.id)
+            self._progress = replace(self._progress, state="failed", message=str(err)[:500])
+            return self.store.finish_release(release.id, False, str(err)[:2000])
+        self._progress = replace(self._progress, state="live", message=f"đang phục vụ {len(entries)} mục")
+        return self.store.finish_release(release.id, True, f"{len(entries)} mục", path.name)
