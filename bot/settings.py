@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,8 @@ class Settings:
     admin_host: str
     admin_port: int
     admin_secure_cookies: bool  # set when the admin page is behind HTTPS
+    # Codes of community digital-technology team members (BOT_HELPER_CODES, comma-separated): secret, so not in repr.
+    helper_codes: tuple[str, ...] = field(repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,4 +60,5 @@ class Settings:
             admin_host=os.environ.get("BOT_ADMIN_HOST", "127.0.0.1"),
             admin_port=int(os.environ.get("BOT_ADMIN_PORT", "5080")),
             admin_secure_cookies=_flag("BOT_ADMIN_SECURE_COOKIES"),
+            helper_codes=tuple(c.strip() for c in os.environ.get("BOT_HELPER_CODES", "").split(",") if c.strip()),
         )
