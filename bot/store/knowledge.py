@@ -212,6 +212,7 @@ class KnowledgeStore:
                 .values(topic=entry.topic, status=status, revision=number, data=data, updated_at=now, updated_by=author)
             )
             if done.rowcount != 1:
+                current = conn.execute(select(entries.c.revision).where(entries.c.id == entry.id)).scalar()
                 raise Conflict(f"mục '{entry.id}' vừa được người khác sửa (bản {current}); bạn đang sửa bản {base}",
                                current)
         conn.execute(insert(revisions).values(entry_id=entry.id, number=number, status=status, data=data,
