@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval bench calibrate clean
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval bench calibrate clean kb
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,10 +20,10 @@ setup: ## build both Python environments and the e5 model (idempotent)
 validate-kb: setup ## check the knowledge files
 	$(ACT) -m bot.knowledge.validate knowledge
 
-index: setup ## build (or reuse) the search index for knowledge/
+index: setup ## sync knowledge/ into the knowledge store and publish it (index built or reused)
 	$(ACT) -m bot.search.build
 
-nlu: setup ## generate ask_question examples from the knowledge base
+nlu: index ## generate ask_question examples from the knowledge store (seeded from knowledge/)
 	$(ACT) -m bot.nlu_export $(NLU_GEN)
 
 train: nlu ## train the Rasa model (skipped by Rasa when nothing changed)
@@ -40,6 +40,9 @@ shell: index train ## talk to the bot in this terminal (rasa shell with the acti
 
 test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
 	$(ACT) -m pytest -ra
+
+kb: setup ## knowledge-base CLI: make kb ARGS="list --topic vneid" (python -m bot.admin --help)
+	$(ACT) -m bot.admin $(ARGS)
 
 telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN and a running bot: make run)
 	$(ACT) -m bot.channels.telegram
