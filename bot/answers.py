@@ -19,6 +19,7 @@ CLARIFY_MIN_COVERAGE = 0.6  # most words are ours: worth offering choices rather
 CLARIFY_MIN_COSINE = 0.78
 SHORT_QUERY_WORDS = 3  # "bhyt", "quen mk": the best guess, with the next guesses as buttons
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
+LISTEN_BUTTON = {"title": "🔊 Nghe", "payload": "/listen"}  # reads the answer aloud (actions/speak.py)
 FEEDBACK_BUTTONS = [
     {"title": "👍 Hữu ích", "payload": '/feedback{"helpful":"yes"}'},
     {"title": "👎 Chưa đúng", "payload": '/feedback{"helpful":"no"}'},
@@ -51,7 +52,8 @@ def answer_entry(entry: Entry, by_id: dict[str, Entry], alternatives: list[Entry
     """The full answer to an entry, with follow-ups (its related entries, or the given
     alternatives) and feedback buttons."""
     follow = alternatives if alternatives is not None else [by_id[r] for r in entry.related if r in by_id]
-    buttons = [ask_button(e) for e in follow if e.id != entry.id][:2] + [HUMAN_BUTTON] + FEEDBACK_BUTTONS
+    own = [LISTEN_BUTTON, HUMAN_BUTTON] + FEEDBACK_BUTTONS  # this answer's actions; follow-ups fill the rest
+    buttons = [ask_button(e) for e in follow if e.id != entry.id][: max(0, MAX_BUTTONS - len(own))] + own
     text = f"{entry.title}\n{render_answer(entry)}"
     return Reply(text, buttons[:MAX_BUTTONS], entry_id=entry.id, reason="answer")
 

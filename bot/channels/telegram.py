@@ -22,8 +22,9 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import httpx
 import tornado.httpserver
@@ -61,6 +62,7 @@ from bot.channels.telegram_format import (
     WELCOME,
     CallbackStore,
     Outgoing,
+    VoiceNote,
     addressed_text,
     chat_tag,
     secret_matches,
@@ -68,6 +70,9 @@ from bot.channels.telegram_format import (
     to_telegram,
 )
 from bot.privacy import mask
+from bot.tts import AUDIO_ROUTE
+
+AudioSource = Callable[[str], Awaitable[bytes]]  # a spoken reply's file by its served name
 
 log = logging.getLogger("bot.channels.telegram")
 
@@ -76,6 +81,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for 5 s, or until the next message
 MAX_WEBHOOK_BODY = 1 << 20
+MAX_VOICE_BYTES = 20 << 20  # Telegram takes up to 50 MB; a 1,500-character answer is about 0.3 MB
 COMMANDS = [BotCommand("start", "Bắt đầu, giới thiệu"), BotCommand("help", "Hướng dẫn cách hỏi")]
 # Media that gets the "please type" note (a caption alone is not treated as a question).
 NON_TEXT = (
@@ -126,6 +132,17 @@ class RasaClient:
         if not isinstance(data, list):
             raise RasaUnavailable("reply is not a list of messages")
         return [m for m in data if isinstance(m, dict)]
+
+    async def audio(self, name: str) -> bytes:
+        """A spoken reply's file from the Rasa server's audio route (`bot.tts.AUDIO_ROUTE`), at most 20 MB."""
+        url = urljoin(self.url, AUDIO_ROUTE + name)
+        try:
+            response = await asyncio.wait_for(self.client.get(url), self.timeout)
+        except (asyncio.TimeoutError, httpx.HTTPError) as err:
+            raise RasaUnavailable(f"audio: {type(err).__name__}") from None
+        if response.status_code != 200 or not response.content or len(response.content) > MAX_VOICE_BYTES:
+            raise RasaUnavailable(f"audio: HTTP {response.status_code}, {len(response.content)} bytes")
+        return response.content
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -216,10 +233,32 @@ def markup(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send(bot: TelegramBot, chat_id: int, outgoing: Sequence[Outgoing], reply_to: int | None = None) -> None:
+async def send_voice(bot: TelegramBot, chat_id: int, note: VoiceNote, audio: AudioSource | None) -> bool:
+    """Send a spoken reply as a voice message; False when the audio or Telegram failed (logged)."""
+    if audio is None:
+        return False
+    try:
+        data = await audio(note.name)
+        await bot.send_voice(chat_id, voice=data, duration=note.duration_s, filename="ban-doc.ogg")
+    except (RasaUnavailable, TelegramError) as err:
+        log.warning("voice message not sent (%s: %s): sent the apology", type(err).__name__, err)
+        return False
+    return True
+
+
+async def send(
+    bot: TelegramBot,
+    chat_id: int,
+    outgoing: Sequence[Outgoing],
+    reply_to: int | None = None,
+    audio: AudioSource | None = None,
+) -> None:
     """Send messages in order, as plain text (no Markdown to escape), the first one quoting `reply_to`.
-    Flood control: wait as Telegram says and retry once. Buttons Telegram refuses: send the text alone."""
+    Flood control: wait as Telegram says and retry once. Buttons Telegram refuses: send the text alone.
+    Voice messages get their OGG file from `audio`; without it (or when that fails) their text is sent."""
     for i, out in enumerate(outgoing):
+        if out.voice is not None and await send_voice(bot, chat_id, out.voice, audio):
+            continue
         kwargs = {"reply_markup": markup(out), "link_preview_options": LinkPreviewOptions(is_disabled=True)}
         if reply_to is not None and i == 0:
             kwargs["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
@@ -254,7 +293,7 @@ async def answer_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
                 messages = []
         outgoing = to_telegram(messages, relay.buttons) or [Outgoing(APOLOGY)]
         reply_to = update.effective_message.message_id if quote and update.effective_message else None
-        await send(context.bot, chat_id, outgoing, reply_to)
+        await send(context.bot, chat_id, outgoing, reply_to, audio=relay.rasa.audio)
     log.info("chat %s: %d chars in, %d messages out, %.2f s", tag, len(text), len(outgoing), time.monotonic() - started)
     log.debug("chat %s: asked %r", tag, mask(text)[:300])
 

@@ -13,6 +13,9 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from bot.tts import audio_name
 
 MAX_MESSAGE = 4096  # Telegram: 1-4096 characters (UTF-16 code units) per message
 MAX_CALLBACK_BYTES = 64  # Telegram: callback_data is 1-64 bytes
@@ -46,6 +49,7 @@ APOLOGY = (
     "hoặc liên hệ Tổ công nghệ số cộng đồng, công an xã/phường để được hỗ trợ."
 )
 BUTTONS_ONLY = "Bạn chọn một mục dưới đây:"
+AUDIO_UNAVAILABLE = "Xin lỗi, lúc này tôi chưa gửi được bản đọc. Bạn vui lòng xem câu trả lời bằng chữ ở trên."
 
 
 def tg_len(text: str) -> int:
@@ -146,11 +150,34 @@ class Button:
 
 
 @dataclass(frozen=True)
+class VoiceNote:
+    """A spoken reply to send as a Telegram voice message: the OGG/Opus file's served name and its length."""
+
+    name: str
+    duration_s: int
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """One Telegram message to send: text of at most 4,096 units and an optional inline keyboard."""
+    """One Telegram message to send: text of at most 4,096 units and an optional inline keyboard, or a voice
+    message (then `text` is what to send instead if the audio cannot be had)."""
 
     text: str
     keyboard: tuple[tuple[Button, ...], ...] = ()
+    voice: VoiceNote | None = None
+
+
+def voice_note(custom: Any) -> VoiceNote | None:
+    """The voice message in a spoken reply's custom payload (`bot.tts.audio_message`): its OGG file, or None."""
+    audio = custom.get("audio") if isinstance(custom, dict) else None
+    name = audio_name(audio.get("url") or "") if isinstance(audio, dict) else None
+    if name is None or not name.endswith(".ogg"):
+        return None
+    try:
+        seconds = max(1, round(float(audio.get("duration_s") or 0)))
+    except (TypeError, ValueError):
+        seconds = 1
+    return VoiceNote(name, seconds)
 
 
 def _intent(payload: str | None) -> str | None:
@@ -194,9 +221,15 @@ def keyboard_rows(buttons: Iterable[dict], store: CallbackStore) -> tuple[tuple[
 
 def to_telegram(messages: Iterable[dict], store: CallbackStore, limit: int = MAX_MESSAGE) -> list[Outgoing]:
     """Rasa REST messages as Telegram messages: long texts split, buttons on the last piece of their
-    message, an image as its link; buttons without text join the previous message or get a short lead-in."""
+    message, an image as its link; buttons without text join the previous message or get a short lead-in;
+    a spoken reply becomes a voice message (an apology when its payload names no OGG file)."""
     out: list[Outgoing] = []
     for m in messages:
+        custom = m.get("custom")
+        if isinstance(custom, dict) and "audio" in custom and not m.get("text"):
+            note = voice_note(custom)
+            out.append(Outgoing(AUDIO_UNAVAILABLE, voice=note) if note else Outgoing(AUDIO_UNAVAILABLE))
+            continue
         text = str(m.get("text") or "")
         if m.get("image"):
             text = f"{text}\n{m['image']}" if text.strip() else str(m["image"])

@@ -11,15 +11,28 @@ This channel only serves files; every message goes through the REST channel (/we
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
+from sanic.exceptions import ContentRangeError, InvalidUsage
+from sanic.handlers import ContentRangeHandler
 from sanic.request import Request
 
 from bot.channels.static_files import headers_for, resolve
+from bot.settings import Settings
+from bot.tts import audio_path
+from bot.tts import content_type as audio_type
 
 NOT_FOUND = "Không tìm thấy trang này."
+AUDIO_NOT_FOUND = "Không tìm thấy bản đọc này. Bạn bấm “🔊 Nghe” lại để tạo bản mới."
+# Names are content hashes, so a file never changes: browsers and Zalo may keep it.
+AUDIO_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "public, max-age=604800, immutable",
+    "Accept-Ranges": "bytes",
+}
 
 
 def serve(name: str) -> response.HTTPResponse:
@@ -28,6 +41,25 @@ def serve(name: str) -> response.HTTPResponse:
     if path is None:
         return response.text(NOT_FOUND, status=404)
     return response.raw(path.read_bytes(), headers=headers_for(path))
+
+
+async def serve_audio(request: Request, name: str, audio_dir: Path) -> response.HTTPResponse:
+    """A spoken reply (bot/tts.py) by its hashed name, with byte ranges (iPhones play media only with them)."""
+    path = audio_path(audio_dir, name)
+    if path is None:
+        return response.text(AUDIO_NOT_FOUND, status=404)
+    part = None
+    if request.headers.get("range"):
+        size = path.stat().st_size
+        try:
+            part = ContentRangeHandler(request, path.stat())
+        except (ContentRangeError, InvalidUsage):
+            part = None
+        if part is None or part.start >= size:
+            return response.text("", status=416, headers={"Content-Range": f"bytes */{size}"})
+        part.end = min(part.end, size - 1)  # Sanic trusts the asked end; the file may be shorter
+        part.size = part.end - part.start + 1
+    return await response.file(path, mime_type=audio_type(name), headers=dict(AUDIO_HEADERS), _range=part)
 
 
 class WebChatInput(InputChannel):
@@ -39,7 +71,8 @@ class WebChatInput(InputChannel):
         return "webchat"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """GET / (the page, redirecting to the trailing-slash URL its relative links need) and GET /<file>."""
+        """GET / (the page, redirecting to the trailing-slash URL its relative links need), GET /<file>, and
+        GET /audio/<hash>.ogg|mp3 (spoken replies)."""
         blueprint = Blueprint("webchat_page", __name__)
 
         @blueprint.route("/", methods=["GET", "HEAD"])
@@ -51,5 +84,11 @@ class WebChatInput(InputChannel):
         @blueprint.route("/<name:str>", methods=["GET", "HEAD"])
         async def static(request: Request, name: str) -> response.HTTPResponse:
             return serve(name)
+
+        audio_dir = Settings.from_env().audio_dir
+
+        @blueprint.route("/audio/<name:str>", methods=["GET", "HEAD"])
+        async def audio(request: Request, name: str) -> response.HTTPResponse:
+            return await serve_audio(request, name, audio_dir)
 
         return blueprint

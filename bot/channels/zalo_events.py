@@ -21,6 +21,9 @@ MAX_BUTTON_TITLE = 20  # keeps titles on one line in the Zalo app (community gui
 MAX_BODY_BYTES = 64 * 1024  # a real event is well under 2 KB
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 SENDER_PREFIX = "zalo-"
+AUDIO_TITLE = "▶ Nghe bản đọc"
+AUDIO_LEAD = "🔊 Bấm nút dưới đây để nghe câu trả lời đọc to."
+AUDIO_UNAVAILABLE = "Xin lỗi, trên Zalo tôi chưa gửi được bản đọc. Bạn vui lòng xem câu trả lời bằng chữ ở trên."
 
 WELCOME = (
     "Xin chào! Tôi là trợ lý ảo hỗ trợ người dân dùng dịch vụ công trực tuyến: VNeID, sổ sức khỏe điện tử "
@@ -217,14 +220,44 @@ def template_buttons(buttons: list[dict] | None) -> list[dict]:
     return out[:MAX_BUTTONS]
 
 
+def audio_link(custom: Any) -> str | None:
+    """The MP3 address of a spoken reply (`bot.tts.audio_message`), when it is a full web address Zalo can open."""
+    audio = custom.get("audio") if isinstance(custom, dict) else None
+    url = audio.get("mp3") if isinstance(audio, dict) else None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def audio_button(custom: dict) -> dict | None:
+    """A spoken reply as a link button (the OA API sends no audio messages; the link plays in Zalo's browser)."""
+    url = audio_link(custom)
+    if url is None:
+        return None
+    try:
+        seconds = max(1, round(float(custom["audio"].get("duration_s") or 0)))
+        title = f"▶ Nghe ({seconds} giây)" if seconds < 600 else AUDIO_TITLE
+    except (TypeError, ValueError):
+        title = AUDIO_TITLE
+    return {"title": short_title(title), "type": "oa.open.url", "payload": {"url": url}}
+
+
 def zalo_messages(rasa_messages: list[dict]) -> list[dict]:
     """Rasa's collected replies as Zalo `message` objects, in order.
 
-    Long texts are split; a reply's buttons ride on its last part. An image becomes its link as text; custom
-    payloads are dropped (the bot sends none).
+    Long texts are split; a reply's buttons ride on its last part. An image becomes its link as text. A spoken
+    reply becomes a link button on the message before it (or on a short lead-in); without a public address for
+    the audio (BOT_PUBLIC_URL) it becomes an apology. Other custom payloads are dropped.
     """
     out: list[dict] = []
     for reply in rasa_messages:
+        if isinstance(reply.get("custom"), dict) and "audio" in reply["custom"] and not reply.get("text"):
+            button = audio_button(reply["custom"])
+            if button is None:
+                out.append({"text": AUDIO_UNAVAILABLE})
+            elif out and "attachment" not in out[-1]:
+                out[-1] = {**out[-1], "attachment": {"type": "template", "payload": {"buttons": [button]}}}
+            else:
+                out.append({"text": AUDIO_LEAD, "attachment": {"type": "template", "payload": {"buttons": [button]}}})
+            continue
         text = reply.get("text") or ""
         if not text and reply.get("image"):
             text = str(reply["image"])

@@ -10,14 +10,15 @@ bodies, as Telegram accepts) and answers `{"ok": true, "result": ...}` or Telegr
   and ends an older concurrent poll with 409 "terminated by other getUpdates request";
 - adds entities (bot_command, mention, url) to injected texts, with UTF-16 offsets;
 - checks what a bot sends: message text 1-4096 UTF-16 units, inline buttons with 1-64 bytes of
-  callback_data or a URL, a known callback query answered once, a valid chat action, a well-formed
+  callback_data or a URL, voice messages as an uploaded OGG/Opus file (sendVoice),
+  a known callback query answered once, a valid chat action, a well-formed
   webhook secret, command names;
 - with a webhook set, POSTs each injected update to it with the `X-Telegram-Bot-Api-Secret-Token`
   header (deviation: Telegram insists on https and ports 443/80/88/8443; this fake accepts http).
 
 Tests inject updates (`send_text`, `press_button`, `edit_text`, `send_sticker`, `send_photo`,
 `send_voice`, `send_document`, `add_bot_to_group`, or any `inject`) and read what the bot called
-(`calls`, `sent_messages`, `wait_for`). Methods the fake does not know answer 404 "Not Found",
+(`calls`, `sent_messages`, `voices`, `wait_for`). Methods the fake does not know answer 404 "Not Found",
 as Telegram does.
 """
 
@@ -39,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 MAX_TEXT = 4096
+MAX_VOICE_BYTES = 50 << 20  # Telegram's upload limit for bots
 MAX_CALLBACK = 64
 CHAT_ACTIONS = {
     "typing",
@@ -64,6 +66,7 @@ INT_FIELDS = {
     "user_id",
     "reply_to_message_id",
     "message_thread_id",
+    "duration",
 }
 BOOL_FIELDS = {
     "drop_pending_updates",
@@ -110,6 +113,20 @@ def entities_for(text: str) -> list[dict]:
         kind = m.lastgroup
         found.append({"type": kind, "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())})
     return found
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a bot uploaded (multipart/form-data)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def is_ogg_opus(data: bytes) -> bool:
+    """An OGG container whose first stream is Opus (RFC 7845: the first page carries the OpusHead packet)."""
+    return data[:4] == b"OggS" and b"OpusHead" in data[:512]
 
 
 @dataclass
@@ -643,6 +660,45 @@ class FakeTelegram:
             return self._new_message(chat, bot.user, **content)
 
 
+    def _api_sendvoice(self, bot: BotState, params: dict) -> dict:
+        """A voice message. Deviation: Telegram also takes MP3/M4A (and a file_id or URL) and may then show it
+        as a music file; this fake accepts only an uploaded OGG/Opus file, the one form that is always a voice
+        message."""
+        voice = params.get("voice")
+        if not isinstance(voice, Upload):
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        if not voice.data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(voice.data) > MAX_VOICE_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        if not is_ogg_opus(voice.data):
+            raise ApiError(400, "Bad Request: VOICE_FILE_INVALID (this fake takes OGG/Opus only)")
+        if len(str(params.get("caption") or "")) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        markup = params.get("reply_markup")
+        if markup is not None:
+            check_reply_markup(markup)
+        with self._lock:
+            chat = self._known_chat(params)
+            n = len(bot.calls)
+            content: dict[str, Any] = {
+                "voice": {
+                    "file_id": f"AwACAgIAAxkBvoice{n}",
+                    "file_unique_id": f"AgADvoice{n}",
+                    "duration": int(params.get("duration") or 0),
+                    "mime_type": "audio/ogg",
+                    "file_size": len(voice.data),
+                }
+            }
+            if params.get("caption"):
+                content["caption"] = str(params["caption"])
+            return self._new_message(chat, bot.user, **content)
+
+    def voices(self, token: str, chat_id: int) -> list[dict]:
+        """The sendVoice calls the bot made to a chat, as their parameters (`voice` is the Upload)."""
+        return [c.params for c in self.calls(token, "sendVoice", chat_id)]
+
+
 def check_reply_markup(markup: Any) -> None:
     """Telegram's checks on an inline keyboard."""
     if not isinstance(markup, dict):
@@ -693,6 +749,8 @@ def parse_params(query: str, content_type: str, body: bytes) -> dict:
                 name = part.get_param("name", header="content-disposition")
                 if name and not part.get_filename():
                     raw[name] = part.get_content()
+                elif name:  # an uploaded file (sendVoice): kept whole, with what the client said it is
+                    raw[name] = Upload(part.get_filename(), part.get_content_type(), part.get_payload(decode=True))
         else:
             raise ApiError(400, f"Bad Request: unsupported Content-Type {ctype!r}")
     return coerce(raw)

@@ -193,6 +193,10 @@ def _check_message(data: Any) -> tuple[str, str, list[dict]]:
                 raise ValueError("button")
             if b["type"].startswith("oa.query.") and not isinstance(b["payload"], str):
                 raise ValueError("query button payload must be a text")
+            if b["type"] == "oa.open.url" and not (
+                isinstance(b["payload"], dict) and str(b["payload"].get("url", "")).startswith(("http://", "https://"))
+            ):
+                raise ValueError("open-url button payload must be {'url': 'http(s)://...'}")
     return user_id, text, buttons
 
 

@@ -158,6 +158,43 @@
     return box;
   }
 
+  // A spoken reply ({"custom": {"audio": {"url": ".../audio/<hash>.ogg", "mp3": ...}}}, bot/tts.py) becomes a
+  // player. Only our own hashed file names are used, always relative to this page (CSP: media-src 'self').
+  var AUDIO_NAME_RE = /^[0-9a-f]{32}\.(ogg|mp3)$/;
+
+  function audioName(url) {
+    var name = typeof url === "string" ? url.split("/").pop() : "";
+    return AUDIO_NAME_RE.test(name) ? name : null;
+  }
+
+  function addAudio(audio, box) {
+    var ogg = audioName(audio.url);
+    var mp3 = audioName(audio.mp3);
+    if (!ogg && !mp3) return null;
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "msg msg-bot";
+      box.setAttribute("data-from", "bot");
+      log.appendChild(box);
+    }
+    var player = document.createElement("audio");
+    player.controls = true;
+    player.preload = "metadata";
+    player.className = "reply-audio";
+    player.setAttribute("aria-label", "Nghe câu trả lời" + (typeof audio.title === "string" ? ": " + audio.title : ""));
+    [[ogg, "audio/ogg; codecs=opus"], [mp3, "audio/mpeg"]].forEach(function (s) {
+      if (!s[0]) return;
+      var source = document.createElement("source");
+      source.src = "audio/" + s[0];
+      source.type = s[1];
+      player.appendChild(source);
+    });
+    box.appendChild(player);
+    var started = player.play();  // the resident just pressed "Nghe"; if the browser says no, the controls stay
+    if (started && started.catch) started.catch(function () {});
+    return box;
+  }
+
   function setBusy(on) {
     busy = on;
     sendButton.disabled = on;
@@ -172,13 +209,21 @@
   function showReply(messages) {
     var shown = 0;
     var first = null;
+    var previous = null;
     (Array.isArray(messages) ? messages : []).forEach(function (m) {
       if (!m || typeof m !== "object") return;
+      if (m.custom && typeof m.custom === "object" && m.custom.audio && typeof m.custom.audio === "object") {
+        var withAudio = addAudio(m.custom.audio, previous);  // under the line that announces it
+        if (withAudio && !first) first = withAudio;
+        if (withAudio) shown++;
+        return;
+      }
       var text = typeof m.text === "string" ? m.text : "";
       if (typeof m.image === "string" && /^https?:\/\//i.test(m.image)) text += (text ? "\n" : "") + m.image;
       var buttons = Array.isArray(m.buttons) ? m.buttons : [];
       if (!text && !buttons.length) return;
       var box = addMessage("bot", text, buttons);
+      previous = buttons.length ? null : box;
       if (!first) first = box;
       shown++;
     });
