@@ -45,6 +45,15 @@ if ! command -v chromium >/dev/null; then
     || echo "warning: could not install chromium; the browser tests will fail" >&2
 fi
 
+# Spoken replies (bot/tts.py): Debian's espeak-ng (Vietnamese voice), opus-tools (OGG/Opus for Telegram voice
+# messages and the web page) and lame (MP3 for Zalo). Offline: no voice model is downloaded.
+if ! command -v espeak-ng >/dev/null || ! command -v opusenc >/dev/null || ! command -v lame >/dev/null; then
+  say "Installing espeak-ng, opus-tools and lame (spoken replies)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q espeak-ng opus-tools lame \
+    || echo "warning: could not install espeak-ng/opus-tools/lame; the 🔊 Nghe button will apologise" >&2
+fi
+
 mkdir -p .cache
 make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
 make_venv .venv-actions 3.11 requirements-actions.txt requirements-dev.txt
