@@ -117,7 +117,8 @@ def _embed(docs: list[Doc], embedder: Embedder, progress: bool, cache: Embedding
     return out
 
 
-def _publish(index_dir: Path, name: str) -> None:
+def publish_pointer(index_dir: Path, name: str) -> None:
+    """Point CURRENT at an index folder, atomically (readers see the old name or the new one)."""
     tmp = index_dir / f".{POINTER}.{os.getpid()}"
     tmp.write_text(name + "\n", encoding="utf-8")
     os.replace(tmp, index_dir / POINTER)
@@ -164,7 +165,7 @@ def build_index(
             os.rename(tmp, target)
         except OSError:  # another builder finished the same index first
             shutil.rmtree(tmp, ignore_errors=True)
-    _publish(index_dir, target.name)
+    publish_pointer(index_dir, target.name)
     return target
 
 

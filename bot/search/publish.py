@@ -124,4 +124,4 @@ class Publisher:
             self._progress = replace(self._progress, state="failed", message=str(err)[:500])
             return self.store.finish_release(release.id, False, str(err)[:2000])
         self._progress = replace(self._progress, state="live", message=f"đang phục vụ {len(entries)} mục")
-        return self.store.finish_release(release.id, True, f"{len(entries)} mục", path.name)
+        return self.store.finish_release(release.id, True, f"chỉ mục {path.name}", path.name)

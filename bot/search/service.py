@@ -12,10 +12,13 @@ import time
 from pathlib import Path
 
 from bot.search.decide import Thresholds
+from bot.search.embcache import EmbeddingCache
 from bot.search.embedder import E5Embedder, Embedder
+from bot.search.follow import ReleaseFollower
 from bot.search.hybrid import HybridSearcher
 from bot.search.index import POINTER, current_path, load_index
 from bot.settings import Settings
+from bot.store.knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 1.0  # how often to look at the CURRENT pointer
@@ -24,8 +27,10 @@ CHECK_EVERY_S = 1.0  # how often to look at the CURRENT pointer
 class SearchService:
     """Holds the current HybridSearcher and picks up a newly published index without a restart."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds) -> None:
+    def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds,
+                 follower: ReleaseFollower | None = None) -> None:
         self.index_dir = index_dir
+        self.follower = follower
         self.embedder = embedder
         self.thresholds = thresholds
         self._searcher: HybridSearcher | None = None
@@ -36,8 +41,12 @@ class SearchService:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchService:
-        """The service for this checkout's settings."""
-        return cls(settings.index_dir, E5Embedder(settings.model_dir), Thresholds.load(settings.calibration_file))
+        """The service for this checkout's settings, following the store's live release."""
+        embedder = E5Embedder(settings.model_dir)
+        fingerprint = embedder.fingerprint()
+        follower = ReleaseFollower(KnowledgeStore.open(settings.store_url), settings.index_dir, embedder, fingerprint,
+                                   EmbeddingCache(settings.cache_dir / "embeddings.sqlite", fingerprint))
+        return cls(settings.index_dir, embedder, Thresholds.load(settings.calibration_file), follower)
 
     def _pointer_stamp(self) -> int | None:
         try:
@@ -56,6 +65,8 @@ class SearchService:
             return current
         with self._lock:
             self._checked_at = now
+            if self.follower is not None:
+                self.follower.poke()
             stamp = self._pointer_stamp()
             if self._searcher is None:
                 self._load(stamp)
