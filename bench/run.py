@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.grade import grade, load, summary
+from bench import tts
 from bot.launch import ACTIONS_PY, RASA, Bot
 from bot.search.hybrid import HybridSearcher
 from bot.search.service import SearchService
@@ -194,6 +195,8 @@ def markdown(report: dict) -> str:
         a, b = ret["as typed"][method], ret["no diacritics"][method]
         lines.append(f"| {method} | {a['top1']:.1%} | {a['top3']:.1%} | {b['top1']:.1%} | {b['top3']:.1%} |")
     lines += ["", "e5 = the embedding model on the query as typed; hybrid = accent restoration + BM25 + e5, fused by rank.", ""]
+    if "tts" in report:
+        lines += tts.markdown(report["tts"])
     return "\n".join(lines)
 
 
@@ -213,6 +216,8 @@ def main() -> int:
     report = {"machine": machine(), "retrieval": retrieval(searcher, own)}
     print("end to end over REST…", flush=True)
     report["end_to_end"] = end_to_end(sets)
+    print("spoken replies…", flush=True)
+    report["tts"] = tts.measure(searcher.entries)
     OUT.mkdir(exist_ok=True)
     plot(report, OUT / "report.png")
     (OUT / "results.json").write_text(
