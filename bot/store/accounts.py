@@ -126,7 +126,7 @@ class Accounts:
     def log(self, username: str, action: str, target: str = "", detail: str = "") -> None:
         """Append to the audit log (who did what to which entry/release)."""
         with self.engine.begin() as conn:
-            conn.execute(insert(audit).values(at=utcnow(), username=username, action=action, target=target,
+            conn.execute(insert(audit).values(at=utcnow(), username=username, action=action, target=target[:200],
                                               detail=detail[:2000]))
 
     def audit_log(self, limit: int = 200) -> list[AuditRecord]:
