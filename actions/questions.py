@@ -9,8 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from actions import commands, services
+from bot import guide
 from bot.answers import Reply, answer_entry, answer_question
+from bot.helper import notes_message
 from bot.feedback import append_jsonl
 from bot.privacy import mask
 from bot.search.service import SearchService
@@ -43,9 +45,15 @@ class ActionAnswerQuestion(Action):
         """Answer, clarify or decline; remember the answered entry for feedback and handoff."""
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        handled = commands.helper_turn(dispatcher, tracker)  # "/helper MA123" filed under ask_question by NLU
+        if handled is not None:
+            return handled
         try:
             service = self._service()
             searcher = service.searcher()
+            handled = commands.guide_turn(dispatcher, tracker, searcher.by_id)  # "tiep" while a guide is open
+            if handled is not None:
+                return handled
             entry_id = requested_entry(tracker)
             if entry_id and entry_id in searcher.by_id:
                 reply = answer_entry(searcher.by_id[entry_id], searcher.by_id)
@@ -57,7 +65,25 @@ class ActionAnswerQuestion(Action):
             return []
         self._record(reply, text, intent, tracker)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
-        return [SlotSet("last_entry", reply.entry_id)] if reply.entry_id else []
+        if not reply.entry_id:
+            return self._guide_still_open(dispatcher, tracker, searcher.by_id)
+        if tracker.get_slot("helper_mode"):  # team members also get notes and the printable link
+            notes = notes_message(searcher.by_id[reply.entry_id], commands.public_url())
+            if notes:
+                dispatcher.utter_message(text=notes)
+        events = [SlotSet("last_entry", reply.entry_id)]
+        if commands.guide_state(tracker) is not None:  # a new question leaves the open guide
+            events += commands.state_events(None)
+        return events
+
+    @staticmethod
+    def _guide_still_open(dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict) -> list[dict[str, Any]]:
+        """After a declined message during a guide: remind where the resident is, keep the guide open."""
+        state = commands.guide_state(tracker)
+        entry = by_id.get(state.entry_id) if state else None
+        if state is not None and entry is not None and entry.steps:
+            commands.say(dispatcher, guide.resume_hint(entry, state))
+        return []
 
     @staticmethod
     def _record(reply: Reply, text: str, intent: str, tracker: Tracker) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from bot.guide import start_button as guide_start_button
 from bot.knowledge.model import TOPICS, Entry, render_answer
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
@@ -52,8 +53,13 @@ def answer_entry(entry: Entry, by_id: dict[str, Entry], alternatives: list[Entry
     """The full answer to an entry, with follow-ups (its related entries, or the given
     alternatives) and feedback buttons."""
     follow = alternatives if alternatives is not None else [by_id[r] for r in entry.related if r in by_id]
+    follow_buttons = [ask_button(e) for e in follow if e.id != entry.id]
     own = [LISTEN_BUTTON, HUMAN_BUTTON] + FEEDBACK_BUTTONS  # this answer's actions; follow-ups fill the rest
-    buttons = [ask_button(e) for e in follow if e.id != entry.id][: max(0, MAX_BUTTONS - len(own))] + own
+    # Steps can be walked one at a time (bot/guide.py); but a short query's best guess keeps a way to the
+    # other guesses, since it may be the wrong one ("hướng dẫn từng bước" typed still opens the guide).
+    if entry.steps and not (alternatives and follow_buttons):
+        own = [guide_start_button(entry)] + own
+    buttons = follow_buttons[: max(0, MAX_BUTTONS - len(own))] + own
     text = f"{entry.title}\n{render_answer(entry)}"
     return Reply(text, buttons[:MAX_BUTTONS], entry_id=entry.id, reason="answer")
 

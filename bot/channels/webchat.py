@@ -21,6 +21,8 @@ from sanic.handlers import ContentRangeHandler
 from sanic.request import Request
 
 from bot.channels.static_files import headers_for, resolve
+from bot.helper import guide_page_url
+from bot.printable import PAGE_HEADERS, guide_page
 from bot.settings import Settings
 from bot.tts import audio_path
 from bot.tts import content_type as audio_type
@@ -90,5 +92,15 @@ class WebChatInput(InputChannel):
         @blueprint.route("/audio/<name:str>", methods=["GET", "HEAD"])
         async def audio(request: Request, name: str) -> response.HTTPResponse:
             return await serve_audio(request, name, audio_dir)
+
+        guide_settings = Settings.from_env()
+
+        # A guide as a printable page for a resident (bot/printable.py); the link comes from helper mode.
+        @blueprint.route("/guide/<entry_id:str>", methods=["GET", "HEAD"])
+        async def guide(request: Request, entry_id: str) -> response.HTTPResponse:
+            public = guide_settings.public_url
+            url = guide_page_url(public, entry_id) if public else request.url.split("?", 1)[0]
+            status, page = guide_page(guide_settings.index_dir, entry_id, url)
+            return response.html(page, status=status, headers=dict(PAGE_HEADERS))
 
         return blueprint

@@ -1,0 +1,103 @@
+"""Messages read by rule rather than by the intent classifier: guide commands while a guide is open
+("tiep", "ko dc", "quay lai") and the helper-mode login and logout. Short words like these are easily
+filed under another intent, so every action that may receive them checks here first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot import guide, helper
+from bot.knowledge.model import Entry
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5005"  # `make run`'s Rasa; set BOT_PUBLIC_URL for links that leave this machine
+
+
+def public_url() -> str:
+    """Base address of the printable guide pages."""
+    return services.settings().public_url or DEFAULT_PUBLIC_URL
+
+
+def guide_state(tracker: Tracker) -> guide.GuideState | None:
+    """The open guide, from the slots (None when no guide is open)."""
+    entry_id, step = tracker.get_slot("guide_entry"), tracker.get_slot("guide_step")
+    if not entry_id:
+        return None
+    try:
+        return guide.GuideState(str(entry_id), max(1, int(float(step or 1))))
+    except (TypeError, ValueError):
+        return guide.GuideState(str(entry_id), 1)
+
+
+def state_events(state: guide.GuideState | None) -> list[dict[str, Any]]:
+    """Slots for a new position (both cleared when the guide is over)."""
+    if state is None:
+        return [SlotSet("guide_entry", None), SlotSet("guide_step", None)]
+    return [SlotSet("guide_entry", state.entry_id), SlotSet("guide_step", float(state.step))]
+
+
+def say(dispatcher: CollectingDispatcher, reply: guide.GuideReply) -> None:
+    """Send a guide reply."""
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+
+
+def run_command(
+    dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict[str, Entry], command: guide.Command
+) -> list[dict[str, Any]]:
+    """Apply a guide command to the open guide (or say that none is open)."""
+    state = guide_state(tracker)
+    if state is None:
+        say(dispatcher, guide.no_guide())
+        return []
+    entry = by_id.get(state.entry_id)
+    reply = guide.apply(entry, state, command) if entry is not None else guide.stale()
+    say(dispatcher, reply)
+    return state_events(reply.state)
+
+
+def start_guide(
+    dispatcher: CollectingDispatcher, entry: Entry, step: int = 1
+) -> list[dict[str, Any]]:
+    """Open an entry's guide; the entry also becomes the one feedback and handoff refer to."""
+    reply = guide.start(entry, step)
+    say(dispatcher, reply)
+    return state_events(reply.state) + [SlotSet("last_entry", entry.id)]
+
+
+def helper_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """Handle a helper login or logout typed in any form; None when the message is neither."""
+    text = tracker.latest_message.get("text") or ""
+    if helper.is_logout(text):
+        return logout(dispatcher, tracker)
+    attempt = helper.login_attempt(text)
+    if attempt is not None:
+        return login(dispatcher, attempt)
+    return None
+
+
+def login(dispatcher: CollectingDispatcher, attempt: helper.LoginAttempt) -> list[dict[str, Any]]:
+    """Check the code against BOT_HELPER_CODES; the code itself is never logged nor kept in a slot."""
+    text, ok = helper.login_reply(attempt, services.settings().helper_codes)
+    dispatcher.utter_message(text=text)
+    return [SlotSet("helper_mode", True)] if ok else []
+
+
+def logout(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Leave helper mode."""
+    dispatcher.utter_message(text=helper.GOODBYE if tracker.get_slot("helper_mode") else helper.NOT_HELPER)
+    return [SlotSet("helper_mode", False)]
+
+
+def guide_turn(
+    dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict[str, Entry]
+) -> list[dict[str, Any]] | None:
+    """A typed guide command while a guide is open; None when the message is not one."""
+    if guide_state(tracker) is None:
+        return None
+    command = guide.parse_command(tracker.latest_message.get("text") or "")
+    return run_command(dispatcher, tracker, by_id, command) if command else None

@@ -1,0 +1,135 @@
+"""Helper mode for members of the community digital-technology team (Tổ công nghệ số cộng đồng).
+
+A member types their team code ("/helper MA123", "mã tổ công nghệ MA123"); codes come from the
+BOT_HELPER_CODES setting and are never logged or stored in a slot. In helper mode an answer gets a
+second message with the entry's notes for helpers and a link to a printable page for the resident.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from bot.knowledge.model import Entry
+from bot.text import deaccent
+
+NOTES_HEADING = "Ghi chú cho tổ công nghệ số:"
+PRINT_LABEL = "In hướng dẫn cho người dân"
+GUIDE_PAGE_PATH = "/webhooks/webchat/guide/"
+# Words that make up the ways of saying "my team code is": whatever is left is the code.
+_LOGIN_WORDS = {
+    "ma", "so", "to", "cong", "nghe", "cns", "tcns", "dong", "cua", "toi", "la", "minh", "em", "thanh", "vien",
+    "ho", "tro", "helper", "dang", "nhap", "vao", "che", "do", "bat", "vien", "nhom",
+}
+_TEAM = re.compile(r"\b(to cong nghe|to cns|tcns|ho tro vien)\b")
+_LOGIN_CUE = re.compile(r"\b(ma|che do|dang nhap)\b")
+_LOGOUT = re.compile(
+    r"^/?helper[ _]?(off|logout|thoat)$"
+    r"|^(thoat|tat|ket thuc|roi|dung)( khoi)? (che do )?(to cong nghe( so)?|to cns|tcns|ho tro vien|helper)$"
+)
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,31}")
+_QUESTION = {"gi", "nao", "dau", "sao", "khong", "ko", "k"}  # "mã tổ công nghệ số là gì?" asks, it does not log in
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A message that tries to enter helper mode, and the code it carries (None: no code given)."""
+
+    code: str | None
+
+
+def _plain_tokens(text: str) -> list[str]:
+    return deaccent(text).lower().replace(":", " ").split()
+
+
+def login_attempt(text: str) -> LoginAttempt | None:
+    """Read "/helper MA123" or "mã tổ công nghệ số: MA123"; None when the message is not a login."""
+    lows = _plain_tokens(text)
+    plain = " ".join(lows)
+    slash = bool(lows) and lows[0] in ("/helper", "helper")
+    if not (slash or (_TEAM.search(plain) and _LOGIN_CUE.search(plain))) or is_logout(text):
+        return None
+    if any(low.strip("?") in _QUESTION for low in lows) or text.strip().endswith("?"):
+        return None  # "mã tổ công nghệ số là gì?" asks about the team
+    raw = text.replace(":", " ").split()
+    rest = [tok.strip(".,!") for tok, low in zip(raw, lows) if low.strip(".,!").lstrip("/") not in _LOGIN_WORDS]
+    rest = [tok for tok in rest if tok]
+    if len(rest) == 1 and _CODE.fullmatch(rest[0]):
+        return LoginAttempt(rest[0])
+    if slash or not rest:
+        return LoginAttempt(None)  # "/helper" or "bật chế độ tổ công nghệ số": ask for the code
+    return None  # a sentence about the team, not a login
+
+
+def is_logout(text: str) -> bool:
+    """True for "/helper_off", "thoát chế độ tổ công nghệ số" and the like."""
+    return bool(_LOGOUT.match(" ".join(_plain_tokens(text))))
+
+
+def parse_codes(value: str) -> tuple[str, ...]:
+    """BOT_HELPER_CODES: comma-separated codes; blanks ignored."""
+    return tuple(code.strip() for code in value.split(",") if code.strip())
+
+
+def is_valid_code(code: str | None, codes: tuple[str, ...]) -> bool:
+    """The code is one of the configured ones (case ignored; compared in constant time, every code checked)."""
+    if not code:
+        return False
+    given = code.strip().upper().encode()
+    found = False
+    for allowed in codes:
+        found |= hmac.compare_digest(given, allowed.strip().upper().encode())
+    return found
+
+
+def guide_page_url(public_url: str, entry_id: str) -> str:
+    """The printable page of an entry's guide, served by the web chat channel."""
+    return public_url.rstrip("/") + GUIDE_PAGE_PATH + quote(entry_id, safe="")
+
+
+def notes_message(entry: Entry, public_url: str) -> str | None:
+    """The second message a helper sees under an answer: notes for helpers and the printable link."""
+    lines: list[str] = []
+    if entry.helper_notes:
+        lines.append(NOTES_HEADING)
+        lines += [f"- {note.strip()}" for note in entry.helper_notes]
+    if entry.steps:
+        lines.append(f"{PRINT_LABEL}: {guide_page_url(public_url, entry.id)}")
+    return "\n".join(lines) or None
+
+
+WELCOME = (
+    "Chào bạn, đã bật chế độ Tổ công nghệ số. Từ giờ, dưới mỗi câu trả lời sẽ có ghi chú cho tổ "
+    "(cần kiểm tra gì trên máy người dân, giấy tờ cần mang, lỗi hay gặp) và đường link in hướng dẫn "
+    "cho người dân. Gõ “in hướng dẫn” để lấy link in của mục vừa xem. Gõ “thoát chế độ tổ công nghệ” để tắt."
+)
+WRONG_CODE = "Mã tổ công nghệ số chưa đúng. Bạn kiểm tra lại mã do xã/phường cấp, rồi gõ lại: /helper MÃ-CỦA-TỔ"
+ASK_CODE = "Bạn gõ mã tổ công nghệ số do xã/phường cấp, ví dụ: /helper MÃ-CỦA-TỔ"
+NOT_CONFIGURED = "Chế độ Tổ công nghệ số chưa được bật ở hệ thống này. Bạn liên hệ cán bộ xã/phường phụ trách nhé."
+GOODBYE = "Đã tắt chế độ Tổ công nghệ số. Câu trả lời sẽ hiện như cho người dân."
+NOT_HELPER = "Chế độ Tổ công nghệ số đang tắt. Thành viên tổ gõ: /helper MÃ-CỦA-TỔ để bật."
+
+
+def login_reply(attempt: LoginAttempt, codes: tuple[str, ...]) -> tuple[str, bool]:
+    """The reply to a login attempt, and whether helper mode is now on."""
+    if not codes:
+        return NOT_CONFIGURED, False
+    if attempt.code is None:
+        return ASK_CODE, False
+    if is_valid_code(attempt.code, codes):
+        return WELCOME, True
+    return WRONG_CODE, False
+
+
+def print_reply(entry: Entry | None, public_url: str) -> str:
+    """The printable link for the entry just seen (or the open guide)."""
+    if entry is None:
+        return "Bạn hỏi một việc trước (ví dụ “kích hoạt VNeID”), rồi gõ “in hướng dẫn” để lấy link in."
+    if not entry.steps:
+        return f"Mục “{entry.title}” không có các bước để in. Bạn hỏi một việc có các bước làm nhé."
+    return (
+        f"{PRINT_LABEL} “{entry.title}”: {guide_page_url(public_url, entry.id)}\n"
+        "Mở link trên máy tính rồi bấm In (Ctrl+P). Trang có chữ to, mỗi bước một dòng và mã QR để mở lại trên điện thoại."
+    )
