@@ -1,0 +1,28 @@
+"""The audit log: who did what, to which entry or release, and when (newest first)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.admin.web.auth import guarded
+from bot.admin.web.base import Area, Call, render
+from bot.insights.records import LOCAL_TZ
+
+ACTIONS = {
+    "login": "Đăng nhập", "logout": "Đăng xuất", "login_failed": "Đăng nhập sai", "create": "Thêm mục",
+    "edit": "Sửa mục", "retire": "Ngừng dùng mục", "restore": "Khôi phục mục", "publish": "Xuất bản",
+    "rollback": "Quay về bản cũ", "import": "Nhập dữ liệu", "user": "Tạo hoặc đổi tài khoản",
+}
+LIMIT = 500
+
+
+@guarded()
+def audit_page(call: Call) -> Response:
+    rows = [{"at": r.at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M:%S"), "username": r.username,
+             "action": ACTIONS.get(r.action, r.action), "target": r.target, "detail": r.detail}
+            for r in call.admin.accounts.audit_log(limit=LIMIT)]
+    return render(call, "audit.html", rows=rows, limit=LIMIT)
+
+
+AREA = Area("audit", [Route("/audit", audit_page, methods=["GET"])], label="Nhật ký", path="/audit")

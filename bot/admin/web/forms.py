@@ -1,0 +1,116 @@
+"""The entry form as an admin types it, and the raw entry the store validates.
+
+Lists (ways of asking, steps, related entries, helper notes) are one item per line; per-step common
+problems are lines like "1: Không nhận được mã OTP". What the form cannot express as an entry is
+reported per field, like the store's own validation, so it shows next to that field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from bot.knowledge.loader import Problem
+from bot.knowledge.model import TOPICS, Entry, topic_of
+from bot.text import deaccent
+
+LIST_FIELDS = ("questions", "steps", "related", "helper_notes")
+TEXT_FIELDS = ("id", "title", "answer", "note", "source", "checked")
+FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "problems")
+PROBLEM_LINE = re.compile(r"^\s*(?:bước\s*|buoc\s*)?(\d+)\s*[:.)-]\s*(.+?)\s*$", re.IGNORECASE)
+MAX_ID = 100
+
+
+def lines(text: str) -> list[str]:
+    """Non-empty lines, trimmed; a leading '- ' or '1. ' typed out of habit is dropped."""
+    out = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        line = re.sub(r"^\s*(?:[-*•]\s+|\d+[.)]\s+)", "", line).strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def slug(title: str) -> str:
+    """An id tail from a title: 'Đổi ảnh trên VNeID' -> 'doi-anh-tren-vneid'."""
+    words = re.findall(r"[a-z0-9]+", deaccent(title).lower())
+    out = ""
+    for w in words:
+        if len(out) + len(w) + 1 > 60:
+            break
+        out = f"{out}-{w}" if out else w
+    return out
+
+
+def entry_id(typed: str, topic: str, title: str) -> str:
+    """The id the admin meant: as typed when it names a topic, else the chosen topic plus what was typed
+    (or, when nothing was typed, plus the title's words)."""
+    typed = typed.strip().lower()
+    if typed and topic_of(typed):
+        return typed
+    tail = typed or slug(title)
+    return f"{topic}-{tail}" if topic in TOPICS and tail else tail
+
+
+def parse_problems(text: str) -> tuple[dict[int, list[str]], list[Problem]]:
+    """'1: text' lines into {step: [texts]}; a line in another shape is a problem naming the line."""
+    found: dict[int, list[str]] = {}
+    problems = []
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
+        if not line.strip():
+            continue
+        match = PROBLEM_LINE.match(line)
+        if not match:
+            problems.append(Problem("problems", f"dòng {number} “{line.strip()[:60]}”: cần dạng “số bước: lỗi thường "
+                                                "gặp”, ví dụ “1: Không nhận được mã OTP”"))
+            continue
+        found.setdefault(int(match.group(1)), []).append(match.group(2))
+    return found, problems
+
+
+def form_to_raw(form: Mapping[str, str]) -> tuple[dict, list[Problem]]:
+    """The raw entry (the seed files' shape) from the form's fields, and what the form itself got wrong."""
+    get = lambda name: str(form.get(name) or "")  # noqa: E731
+    raw: dict = {
+        "id": entry_id(get("id"), get("topic"), get("title"))[:MAX_ID],
+        "title": get("title").strip(),
+        "questions": lines(get("questions")),
+        "answer": get("answer").strip(),
+        "source": get("source").strip(),
+        "checked": get("checked").strip(),
+    }
+    for name in ("steps", "related", "helper_notes"):
+        values = lines(get(name))
+        if values:
+            raw[name] = values
+    if get("note").strip():
+        raw["note"] = get("note").strip()
+    problems_map, problems = parse_problems(get("problems"))
+    if problems_map:
+        raw["problems"] = problems_map
+    return raw, problems
+
+
+def entry_to_form(entry: Entry | dict) -> dict[str, str]:
+    """The form's fields for an entry (or a raw/revision dict)."""
+    data = entry.to_dict() if isinstance(entry, Entry) else dict(entry)
+    form = {name: str(data.get(name) or "") for name in TEXT_FIELDS}
+    if isinstance(data.get("checked"), dt.date):
+        form["checked"] = data["checked"].isoformat()
+    for name in LIST_FIELDS:
+        form[name] = "\n".join(str(v) for v in data.get(name) or [])
+    problems = data.get("problems") or {}
+    items = problems.items() if isinstance(problems, dict) else problems
+    form["problems"] = "\n".join(f"{number}: {text}" for number, texts in sorted(items, key=lambda kv: int(kv[0]))
+                                 for text in texts)
+    form["topic"] = topic_of(form["id"]) or ""
+    return form
+
+
+def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
+    """Problems grouped by the field they belong to (shown next to it); 'entry' ones go on top."""
+    grouped: dict[str, list[str]] = {}
+    for p in problems:
+        grouped.setdefault(p.field if p.field in FIELDS else "entry", []).append(p.message)
+    return grouped
