@@ -15,6 +15,7 @@ from bot.answers import Reply, answer_entry, answer_question
 from bot.helper import notes_message
 from bot.feedback import append_jsonl
 from bot.privacy import mask
+from bot.safe_reply import safe_reply
 from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ class ActionAnswerQuestion(Action):
             if entry_id and entry_id in searcher.by_id:
                 reply = answer_entry(searcher.by_id[entry_id], searcher.by_id)
             else:
-                reply = answer_question(text, searcher, service.thresholds, intent)
+                # a typed OTP, ID or card number (masked by the channel) gets a warning before the answer
+                reply = safe_reply(text, lambda q: answer_question(q, searcher, service.thresholds, intent),
+                                   searcher.by_id)
         except Exception:
             log.exception("search failed")
             dispatcher.utter_message(text=BUSY)

@@ -1,6 +1,6 @@
 import logging
 
-from bot.privacy import MaskingFilter, mask
+from bot.privacy import MaskingFilter, mask, placeholders_in
 
 
 def test_mask_removes_ids_phones_otps_and_cards():
@@ -33,3 +33,19 @@ def test_mask_catches_codes_after_punctuation():
 
 def test_mask_catches_long_numbers_glued_to_letters():
     assert "0912345678" not in mask("sdt0912345678") and "001234567890" not in mask("cccd001234567890")
+
+
+def test_mask_keeps_public_hotlines_but_not_numbers_that_contain_one():
+    assert mask("gọi 1900 0368 hoặc 19000368, 1800 1234") == "gọi 1900 0368 hoặc 19000368, 1800 1234"
+    assert mask("the 4111 1900 0368 1111") == "the [số thẻ]"
+
+
+def test_mask_covers_spaced_ids_long_cards_and_account_numbers():
+    assert mask("cccd 0123 4567 8912") == "cccd [số định danh]"
+    assert mask("the 9704 1234 5678 9012 345") == "the [số thẻ]"
+    assert mask("stk 1903456789012, bhyt DN4797932561234") == "stk [dãy số], bhyt DN[dãy số]"
+
+
+def test_placeholders_in_names_what_was_masked():
+    assert placeholders_in(mask("otp 573019, sdt 0912345678")) == ["[số điện thoại]", "[mã số]"]
+    assert placeholders_in("quên mật khẩu") == []

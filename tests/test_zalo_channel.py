@@ -73,7 +73,7 @@ def test_text_goes_to_the_agent_and_the_reply_to_zalo_in_one_piece(stub):
 
 
 def test_a_6000_character_answer_arrives_in_parts_within_the_limit(stub):
-    stub.hook.post(stub.hook.text("1002", "long 6000"))
+    stub.hook.post(stub.hook.text("1002", "long 6k"))
     sent = stub.fake.wait_for("1002", 4, timeout=15)
     assert len(sent) >= 4 and all(len(m.text) <= 2000 for m in sent)
     from tests.fakes.zalo_channel_app import long_answer

@@ -1,5 +1,5 @@
-"""Rasa's REST channel, hardened: bad bodies get a clear 400, and a turn that produced no reply
-(action server down, an error inside Rasa) gets a short apology instead of silence.
+"""Rasa's REST channel, hardened: bad bodies get a clear 400, personal numbers are masked on the way in, and a
+turn that produced no reply (action server down, an error inside Rasa) gets a short apology instead of silence.
 
 Named `rest`, so the URL stays /webhooks/rest/webhook; `credentials.yml` selects it by module path.
 """
@@ -46,6 +46,12 @@ class ValidatedRestInput(RestInput):
     def name(cls) -> str:
         """Same name (and URL) as Rasa's own REST channel."""
         return "rest"
+
+    def _extract_message(self, req: Request) -> str | None:
+        """The message with personal numbers masked (bot.privacy), before it becomes a UserMessage: the
+        tracker store, Rasa's logs and the actions only ever see placeholders. Payloads survive (no digits)."""
+        text = super()._extract_message(req)
+        return mask(text) if isinstance(text, str) else text
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's REST routes with the guarded handler, plus a body check on the webhook."""

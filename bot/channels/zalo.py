@@ -140,8 +140,8 @@ class ZaloInput(InputChannel):
                 del self._user_waiting[user], self._user_locks[user]
 
     async def _handle(self, event: IncomingEvent, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        if event.kind is Kind.TEXT:
-            replies = await self._ask_rasa(event.text[:MAX_MESSAGE_CHARS], event, on_new_message) or [
+        if event.kind is Kind.TEXT:  # masked before Rasa: the tracker and logs never hold the raw numbers
+            replies = await self._ask_rasa(mask(event.text)[:MAX_MESSAGE_CHARS], event, on_new_message) or [
                 {"text": APOLOGY}
             ]
         elif event.kind is Kind.FOLLOW:

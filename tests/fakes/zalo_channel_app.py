@@ -5,9 +5,10 @@ from the ZALO_* environment variables, as in production. Starts in a second or t
 trained model cannot produce on demand (a 6,000-character answer, a failing or slow turn) is tested here; the real
 model is exercised by tests/test_zalo_e2e.py.
 
-Scripted replies: "long N" -> an N-character answer in paragraphs, with a button; "buttons" -> seven long-titled
-buttons; "slow S" -> replies after S seconds; "boom" -> the turn raises; "silent" -> no reply; "/greet" -> a greeting
-with buttons; anything else -> "echo: <text>". GET /stub/received lists the (sender, text) pairs the agent saw.
+Scripted replies: "long Nk" -> an N-thousand-character answer in paragraphs, with a button ("k": the channel masks
+four-digit numbers); "buttons" -> seven long-titled buttons; "slow S" -> replies after S seconds; "boom..." -> the turn
+raises; "silent" -> no reply; "/greet" -> a greeting with buttons; anything else -> "echo: <text>". GET
+/stub/received lists the (sender, text) pairs the agent saw. The REST channel is mounted too, at /webhooks/rest/.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class StubAgent:
         text, out, sender = message.text or "", message.output_channel, message.sender_id
         self.received.append((sender, text))
         if text.startswith("long "):
-            await out.send_text_with_buttons(sender, long_answer(int(text.split()[1])),
+            await out.send_text_with_buttons(sender, long_answer(int(text.split()[1].removesuffix("k")) * 1000),
                                              [{"title": "Gặp người hỗ trợ", "payload": "/request_human"}])
         elif text == "buttons":
             await out.send_text_with_buttons(sender, "Chọn một mục", [
@@ -49,7 +50,7 @@ class StubAgent:
         elif text.startswith("slow "):
             await asyncio.sleep(float(text.split()[1]))
             await out.send_text_message(sender, f"slow done: {text}")
-        elif text == "boom":
+        elif text.startswith("boom"):
             raise RuntimeError("the turn failed")
         elif text == "silent":
             return
@@ -65,6 +66,7 @@ def main(port: int) -> None:
     from rasa.core.channels.channel import register
     from sanic import Sanic, response
 
+    from bot.channels.rest import ValidatedRestInput
     from bot.channels.zalo import ZaloInput
     from bot.channels.zalo_client import ZaloSettings
 
@@ -79,7 +81,8 @@ def main(port: int) -> None:
     app = Sanic("zalo_channel_stub")
     agent = StubAgent()
     app.ctx.agent = agent
-    register([ZaloInput.from_credentials(None), UnconfiguredZalo(ZaloSettings())], app, route="/webhooks/")
+    channels = [ZaloInput.from_credentials(None), UnconfiguredZalo(ZaloSettings()), ValidatedRestInput()]
+    register(channels, app, route="/webhooks/")  # REST too: tests/test_channel_masking.py
 
     @app.get("/stub/received")
     async def received(request):
