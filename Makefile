@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval bench calibrate clean kb
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval bench calibrate clean kb admin
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: index train ## run every test: units, Rasa data and stories, end-to-end ov
 
 kb: setup ## knowledge-base CLI: make kb ARGS="list --topic vneid" (python -m bot.admin --help)
 	$(ACT) -m bot.admin $(ARGS)
+
+admin: index ## start the admin page (needs BOT_ADMIN_ENABLED=1 and an account)
+	$(ACT) -m bot.admin.web
 
 telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN and a running bot: make run)
 	$(ACT) -m bot.channels.telegram
