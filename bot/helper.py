@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import warnings
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -38,6 +39,7 @@ class LoginAttempt:
     """A message that tries to enter helper mode, and the code it carries (None: no code given)."""
 
     code: str | None
+    masked: bool = False  # the channel took the code for a personal number ("TCN-5739" -> "TCN-[mã số]")
 
 
 def _plain_tokens(text: str) -> list[str]:
@@ -53,6 +55,8 @@ def login_attempt(text: str) -> LoginAttempt | None:
         return None
     if any(low.strip("?") in _QUESTION for low in lows) or text.strip().endswith("?"):
         return None  # "mã tổ công nghệ số là gì?" asks about the team
+    if "[" in text and "]" in text:  # bot.privacy placeholders: the code held a separate run of digits
+        return LoginAttempt(None, masked=True)
     raw = text.replace(":", " ").split()
     rest = [tok.strip(".,!") for tok, low in zip(raw, lows) if low.strip(".,!").lstrip("/") not in _LOGIN_WORDS]
     rest = [tok for tok in rest if tok]
@@ -66,6 +70,12 @@ def login_attempt(text: str) -> LoginAttempt | None:
 def is_logout(text: str) -> bool:
     """True for "/helper_off", "thoát chế độ tổ công nghệ số" and the like."""
     return bool(_LOGOUT.match(" ".join(_plain_tokens(text))))
+
+
+def hide_codes_from_rasa_warnings() -> None:
+    """Rasa reads "/helper MA123" as an unknown intent "helper MA123" and logs a warning quoting the whole
+    line, code included; drop that one warning (the message still reaches the actions as text)."""
+    warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line '/\s*helper", category=UserWarning)
 
 
 def parse_codes(value: str) -> tuple[str, ...]:
@@ -107,6 +117,10 @@ WELCOME = (
 )
 WRONG_CODE = "Mã tổ công nghệ số chưa đúng. Bạn kiểm tra lại mã do xã/phường cấp, rồi gõ lại: /helper MÃ-CỦA-TỔ"
 ASK_CODE = "Bạn gõ mã tổ công nghệ số do xã/phường cấp, ví dụ: /helper MÃ-CỦA-TỔ"
+MASKED_CODE = (
+    "Mã này bị hệ thống che đi vì giống một dãy số cá nhân. Mã tổ nên là chữ và số viết liền (ví dụ TCN5739); "
+    "bạn hỏi cán bộ xã/phường phụ trách để được cấp mã đúng dạng."
+)
 NOT_CONFIGURED = "Chế độ Tổ công nghệ số chưa được bật ở hệ thống này. Bạn liên hệ cán bộ xã/phường phụ trách nhé."
 GOODBYE = "Đã tắt chế độ Tổ công nghệ số. Câu trả lời sẽ hiện như cho người dân."
 NOT_HELPER = "Chế độ Tổ công nghệ số đang tắt. Thành viên tổ gõ: /helper MÃ-CỦA-TỔ để bật."
@@ -117,7 +131,7 @@ def login_reply(attempt: LoginAttempt, codes: tuple[str, ...]) -> tuple[str, boo
     if not codes:
         return NOT_CONFIGURED, False
     if attempt.code is None:
-        return ASK_CODE, False
+        return (MASKED_CODE if attempt.masked else ASK_CODE), False
     if is_valid_code(attempt.code, codes):
         return WELCOME, True
     return WRONG_CODE, False

@@ -62,6 +62,14 @@ def test_logout_messages(text, out):
     assert helper.is_logout(text) is out
 
 
+def test_a_code_masked_by_the_channel_is_explained():
+    from bot.privacy import mask
+
+    attempt = helper.login_attempt(mask("/helper TCN-5739"))
+    assert attempt == helper.LoginAttempt(None, masked=True)
+    assert helper.login_attempt(mask("/helper TCN5739")) == helper.LoginAttempt("TCN5739")  # glued: kept
+
+
 def test_codes_are_checked_case_insensitively_and_only_configured_ones_pass():
     assert helper.is_valid_code("ma123", CODES) and helper.is_valid_code("TCN-07", CODES)
     assert not helper.is_valid_code("MA124", CODES) and not helper.is_valid_code("", CODES)
@@ -74,6 +82,7 @@ def test_login_replies():
     assert helper.login_reply(helper.LoginAttempt("nope"), CODES) == (helper.WRONG_CODE, False)
     assert helper.login_reply(helper.LoginAttempt(None), CODES) == (helper.ASK_CODE, False)
     assert helper.login_reply(helper.LoginAttempt("MA123"), ()) == (helper.NOT_CONFIGURED, False)
+    assert helper.login_reply(helper.LoginAttempt(None, masked=True), CODES) == (helper.MASKED_CODE, False)
     for text in (helper.WELCOME, helper.WRONG_CODE, helper.ASK_CODE):
         assert "MA123" not in text  # a reply never repeats a code
 

@@ -21,7 +21,7 @@ from sanic.handlers import ContentRangeHandler
 from sanic.request import Request
 
 from bot.channels.static_files import headers_for, resolve
-from bot.helper import guide_page_url
+from bot.helper import guide_page_url, hide_codes_from_rasa_warnings
 from bot.printable import PAGE_HEADERS, guide_page
 from bot.settings import Settings
 from bot.tts import audio_path
@@ -94,6 +94,7 @@ class WebChatInput(InputChannel):
             return await serve_audio(request, name, audio_dir)
 
         guide_settings = Settings.from_env()
+        hide_codes_from_rasa_warnings()  # a team member's "/helper CODE" must not reach rasa.log
 
         # A guide as a printable page for a resident (bot/printable.py); the link comes from helper mode.
         @blueprint.route("/guide/<entry_id:str>", methods=["GET", "HEAD"])
