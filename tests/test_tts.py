@@ -346,3 +346,40 @@ def test_zalo_gets_an_open_link_button_on_the_line():
 def test_zalo_without_a_public_address_apologises():
     messages = zalo_messages([LINE, custom(f"{AUDIO_ROUTE}{NAME}.ogg", f"{AUDIO_ROUTE}{NAME}.mp3")])
     assert [m["text"] for m in messages] == [LINE["text"], ZALO_UNAVAILABLE]
+
+
+class StubBot:
+    """Records what the relay's send() asks Telegram for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+
+    async def send_voice(self, chat_id, **kwargs):
+        self.calls.append(("voice", kwargs))
+
+    async def send_message(self, chat_id, text, **kwargs):
+        self.calls.append(("text", {"text": text}))
+
+
+async def test_relay_uploads_the_file_it_fetched_and_apologises_when_it_cannot():
+    from bot.channels.telegram import RasaUnavailable, send
+
+    note = [to_telegram([custom(f"{AUDIO_ROUTE}{NAME}.ogg", "", 12.2)], CallbackStore())[0]]
+    fetched: list[str] = []
+
+    async def audio(name: str) -> bytes:
+        fetched.append(name)
+        return b"OggS-bytes"
+
+    bot = StubBot()
+    await send(bot, 1, note, audio=audio)
+    assert fetched == [f"{NAME}.ogg"]
+    assert bot.calls == [("voice", {"voice": b"OggS-bytes", "duration": 12, "filename": "ban-doc.ogg"})]
+
+    async def down(name: str) -> bytes:
+        raise RasaUnavailable("audio: HTTP 404")
+
+    for source in (down, None):
+        bot = StubBot()
+        await send(bot, 1, note, audio=source)
+        assert bot.calls == [("text", {"text": TG_UNAVAILABLE})]
