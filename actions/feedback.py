@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from bot.answers import HUMAN_BUTTON
-from bot.feedback import append_jsonl, is_helpful
+from bot.feedback import is_helpful
+
+log = logging.getLogger(__name__)
 
 
 class ActionFeedback(Action):
@@ -26,10 +29,10 @@ class ActionFeedback(Action):
         helpful = is_helpful(
             next(tracker.get_latest_entity_values("helpful"), None), tracker.latest_message.get("text") or ""
         )
-        append_jsonl(
-            services.settings().feedback_log,
-            {"entry": tracker.get_slot("last_entry"), "helpful": helpful, "sender": tracker.sender_id},
-        )
+        try:
+            services.events().record_feedback(tracker.get_slot("last_entry"), helpful)
+        except Exception:  # thank the resident even if the statistics could not be saved
+            log.exception("could not record feedback")
         if helpful:
             dispatcher.utter_message(text="Cảm ơn bạn đã phản hồi! Bạn cần hỏi thêm gì cứ nhắn nhé.")
         else:

@@ -13,8 +13,7 @@ from actions import commands, services
 from bot import guide
 from bot.answers import Reply, answer_entry, answer_question
 from bot.helper import notes_message
-from bot.feedback import append_jsonl
-from bot.privacy import mask
+from bot.knowledge.model import topic_of
 from bot.safe_reply import safe_reply
 from bot.search.service import SearchService
 
@@ -90,9 +89,14 @@ class ActionAnswerQuestion(Action):
 
     @staticmethod
     def _record(reply: Reply, text: str, intent: str, tracker: Tracker) -> None:
+        """Log the outcome; keep the (masked) question for admins when the bot was not sure."""
         log.info("question intent=%s -> %s (%s)", intent, reply.entry_id or "declined", reply.reason)
-        if reply.declined:
-            append_jsonl(
-                services.settings().unanswered_log,
-                {"text": mask(text), "intent": intent, "reason": reply.reason, "sender": tracker.sender_id},
-            )
+        if reply.confidence is None:  # a button press, not a search
+            return
+        outcome = ("clarify" if reply.reason == "clarify" else "declined") if reply.declined else (
+            "low_confidence" if reply.reason == "low_confidence" else "answered")
+        try:
+            services.events().record_question(outcome, text, reply.entry_id, topic_of(reply.entry_id or ""),
+                                              reply.confidence)
+        except Exception:  # the resident's answer matters more than the statistics
+            log.exception("could not record the question")

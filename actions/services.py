@@ -9,6 +9,7 @@ import threading
 from bot.privacy import install_log_masking
 from bot.search.service import SearchService
 from bot.settings import Settings
+from bot.store.events import Events
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,3 +33,9 @@ def search_service() -> SearchService:
             _service = SearchService.from_settings(settings())
         return _service
 
+
+
+@functools.lru_cache(maxsize=1)
+def events() -> Events:
+    """The question log and feedback in the knowledge store (SQLite by default, shared PostgreSQL when set)."""
+    return Events.open(settings().store_url)

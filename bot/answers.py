@@ -6,7 +6,7 @@ Pure functions over a searcher, so every branch is testable without Rasa.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.guide import start_button as guide_start_button
 from bot.knowledge.model import TOPICS, Entry, render_answer
@@ -18,6 +18,7 @@ MAX_BUTTONS = 5  # Zalo's limit; Telegram takes more but one rule keeps channels
 MAX_BUTTON_TITLE = 40
 CLARIFY_MIN_COVERAGE = 0.6  # most words are ours: worth offering choices rather than a bare decline
 CLARIFY_MIN_COSINE = 0.78
+LOW_CONFIDENCE_MARGIN = 0.02  # answered, but this close to the bar: admins should look at the question
 SHORT_QUERY_WORDS = 3  # "bhyt", "quen mk": the best guess, with the next guesses as buttons
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
 LISTEN_BUTTON = {"title": "🔊 Nghe", "payload": "/listen"}  # reads the answer aloud (actions/speak.py)
@@ -36,6 +37,7 @@ class Reply:
     entry_id: str | None = None
     declined: bool = False
     reason: str = ""
+    confidence: float | None = None  # the search's confidence, when a search decided this reply
 
 
 def short_title(title: str) -> str:
@@ -100,7 +102,9 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
     if decision.answer and result.top:
         short = len(words(text)) <= SHORT_QUERY_WORDS
         alternatives = [h.entry for h in result.hits[1:3]] if short else None
-        return answer_entry(result.top.entry, searcher.by_id, alternatives)
+        reply = answer_entry(result.top.entry, searcher.by_id, alternatives)
+        unsure = decision.confidence < thresholds.min_confidence + LOW_CONFIDENCE_MARGIN
+        return replace(reply, confidence=decision.confidence, reason="low_confidence" if unsure else reply.reason)
     top = result.top
     if (
         intent != "out_of_scope"
@@ -108,5 +112,5 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
         and result.coverage >= CLARIFY_MIN_COVERAGE
         and top.cosine >= CLARIFY_MIN_COSINE
     ):
-        return clarify(result)
-    return decline(decision.reason)
+        return replace(clarify(result), confidence=decision.confidence)
+    return replace(decline(decision.reason), confidence=decision.confidence)

@@ -71,8 +71,7 @@ class Bot:
             "PYTHONPATH": str(ROOT),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
-            "BOT_UNANSWERED_LOG": str(workdir / "unanswered.jsonl"),
-            "BOT_FEEDBACK_LOG": str(workdir / "feedback.jsonl"),
+            "BOT_STORE_URL": f"sqlite:///{workdir / 'store.db'}",  # questions and feedback of this run only
             **(env or {}),
         }
         self.actions: subprocess.Popen | None = None

@@ -28,8 +28,6 @@ class Settings:
     index_dir: Path
     contacts_file: Path
     calibration_file: Path
-    unanswered_log: Path
-    feedback_log: Path
     audio_dir: Path  # spoken replies (bot/tts.py), shared by the action server (writes) and Rasa (serves)
     public_url: str  # the server's public https address (BOT_PUBLIC_URL), for links that leave the web page (Zalo)
     store_url: str  # SQLAlchemy URL of the knowledge store: SQLite file by default, postgresql://... to share
@@ -39,6 +37,11 @@ class Settings:
     admin_secure_cookies: bool  # set when the admin page is behind HTTPS
     # Codes of community digital-technology team members (BOT_HELPER_CODES, comma-separated): secret, so not in repr.
     helper_codes: tuple[str, ...] = field(repr=False)
+    # Handoff tickets (bot/notify.py): the team's Telegram group is told through the Bot API with the relay's token,
+    # and staff replies reach Telegram residents the same way. TELEGRAM_API_BASE_URL points tests at a fake.
+    telegram_token: str = field(default="", repr=False)
+    telegram_api_base_url: str = "https://api.telegram.org"
+    admin_url: str = ""  # the admin page's address as staff open it (BOT_ADMIN_URL), linked from team notices
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,8 +54,6 @@ class Settings:
             index_dir=_path("BOT_INDEX_DIR", cache / "index"),
             contacts_file=_path("BOT_CONTACTS_FILE", ROOT / "contacts.yml"),
             calibration_file=_path("BOT_CALIBRATION_FILE", ROOT / "bot" / "search" / "calibration.json"),
-            unanswered_log=_path("BOT_UNANSWERED_LOG", cache / "unanswered.jsonl"),
-            feedback_log=_path("BOT_FEEDBACK_LOG", cache / "feedback.jsonl"),
             audio_dir=_path("BOT_AUDIO_DIR", cache / "audio"),
             public_url=os.environ.get("BOT_PUBLIC_URL", "").strip().rstrip("/"),
             store_url=os.environ.get("BOT_STORE_URL") or f"sqlite:///{cache / 'store.db'}",
@@ -61,4 +62,8 @@ class Settings:
             admin_port=int(os.environ.get("BOT_ADMIN_PORT", "5080")),
             admin_secure_cookies=_flag("BOT_ADMIN_SECURE_COOKIES"),
             helper_codes=tuple(c.strip() for c in os.environ.get("BOT_HELPER_CODES", "").split(",") if c.strip()),
+            telegram_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            telegram_api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip().rstrip("/")
+            or "https://api.telegram.org",
+            admin_url=os.environ.get("BOT_ADMIN_URL", "").strip().rstrip("/"),
         )

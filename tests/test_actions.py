@@ -1,6 +1,5 @@
 """Actions with a fresh tracker each time, over a small real index (fake embedder)."""
 
-import json
 
 import pytest
 from rasa_sdk import Tracker
@@ -13,6 +12,7 @@ from actions.questions import BUSY, ActionAnswerQuestion
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
+from bot.store.events import Events
 from bot.settings import Settings
 
 
@@ -26,10 +26,10 @@ def isolated(tmp_path, monkeypatch, small_entries, fake_embedder):
     """Settings pointing into tmp_path, and a search service over the small index."""
     base = Settings.from_env()
     settings = Settings(
-        **{**base.__dict__, "index_dir": tmp_path / "index", "unanswered_log": tmp_path / "unanswered.jsonl",
-           "feedback_log": tmp_path / "feedback.jsonl"}
+        **{**base.__dict__, "index_dir": tmp_path / "index", "store_url": f"sqlite:///{tmp_path / 'store.db'}"}
     )
     monkeypatch.setattr(services, "settings", lambda: settings)
+    monkeypatch.setattr(services, "events", lambda: Events.open(settings.store_url))
     build_index(small_entries, fake_embedder, "fake", settings.index_dir, progress=False)
     service = SearchService(settings.index_dir, fake_embedder, Thresholds(0.0, 0.5, 0.9))
     return settings, lambda: service
@@ -56,8 +56,8 @@ async def test_declined_question_is_recorded_without_personal_numbers(isolated):
     dispatcher = CollectingDispatcher()
     await ActionAnswerQuestion(service).run(dispatcher, make_tracker("so cccd 001234567890 cua toi la gi zzz"), {})
     assert dispatcher.messages[0]["text"].startswith("Xin lỗi")
-    logged = settings.unanswered_log.read_text(encoding="utf-8")
-    assert "001234567890" not in logged and json.loads(logged.splitlines()[0])["reason"]
+    (logged,) = Events.open(settings.store_url).unanswered()
+    assert logged.outcome == "declined" and "001234567890" not in logged.text and "cccd" in logged.text
 
 
 async def test_search_failure_gives_a_polite_reply(isolated):
@@ -95,8 +95,8 @@ async def test_feedback_is_recorded_and_answered(isolated, text, entities, helpf
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text, "feedback", entities, slots={"last_entry": "vneid-kich-hoat"})
     await ActionFeedback().run(dispatcher, tracker, {})
-    record = json.loads(settings.feedback_log.read_text(encoding="utf-8").splitlines()[-1])
-    assert record["helpful"] is helpful and record["entry"] == "vneid-kich-hoat"
+    record = Events.open(settings.store_url).feedback()[-1]
+    assert record.helpful is helpful and record.entry_id == "vneid-kich-hoat"
     assert ("Xin lỗi" in dispatcher.messages[0]["text"]) is (not helpful)
 
 
