@@ -170,7 +170,7 @@ async def test_guide_words_filed_under_small_talk_drive_the_guide(service, text,
 async def test_real_small_talk_during_a_guide_gets_its_usual_reply(service):
     messages, events = await run(ActionGuide(service), tracker("cảm ơn cháu nhiều", "thank", slots=at_step(2)))
     assert messages[0]["response"] == "utter_thank" and events == []
-    messages, events = await run(ActionGuide(service), tracker("tạm biệt nhé", "goodbye", slots=at_step(2)))
+    messages, events = await run(ActionGuide(service), tracker("chào cháu, bác đi chợ đây", "goodbye", slots=at_step(2)))
     assert messages[0]["response"] == "utter_goodbye" and slots(events)["guide_entry"] is None
     messages, _ = await run(ActionGuide(service), tracker("sai bét rồi", "feedback", slots=at_step(2)))
     assert messages[0]["text"].startswith("Xin lỗi")  # negative feedback reply, a person offered
