@@ -122,6 +122,53 @@ feedback = Table(
 )
 
 
+# Handoff tickets (bot/store/tickets.py): a resident asked for a person; staff answer from the admin page.
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(16), nullable=False, unique=True),  # what the resident and staff say: "HT-KM482"
+    Column("sender_id", String(128), nullable=False, index=True),  # the Rasa conversation id (tg-…, zalo-…, web-…)
+    Column("channel", String(20), nullable=False),  # telegram | zalo | webchat | rest
+    Column("commune", String(200), nullable=False, default=""),  # directory label; "" = the default contacts
+    Column("topic", String(40), nullable=False, default=""),
+    Column("status", String(10), nullable=False, index=True),  # open | closed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("resolution", Text, nullable=False, default=""),
+    Column("closed_by", String(80), nullable=False, default=""),
+    # The resident's next message gets a short "passed on" note: once after opening, once after each staff reply.
+    Column("ack_pending", Boolean, nullable=False, default=True),
+)
+
+ticket_messages = Table(
+    "ticket_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(10), nullable=False),  # resident | bot | staff | system
+    Column("author", String(80), nullable=False, default=""),  # staff username; "" for the resident and the bot
+    Column("text", Text, nullable=False),  # always masked (bot.privacy.mask) before it is stored
+    Column("to_resident", Boolean, nullable=False, default=False),  # staff replies and the closing note
+    Column("delivered", Boolean, nullable=False, default=True),  # reached the resident's channel (or was polled)
+)
+
+# What community digital-technology team members did ("helped a resident with X"), for the commune's monthly report.
+helper_activity = Table(
+    "helper_activity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("member", String(80), nullable=False),  # a name from the configured list or a hash of the code, never the code
+    Column("commune", String(200), nullable=False, default=""),
+    Column("topic", String(40), nullable=False, default=""),
+    Column("entry_id", String(120), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),  # masked
+)
+
+
 def utcnow() -> dt.datetime:
     """Now, timezone-aware UTC."""
     return dt.datetime.now(dt.timezone.utc)
@@ -147,6 +194,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def with_driver(url: str) -> str:
+    """A bare postgresql:// URL with the driver this environment has: psycopg 3 (action server, admin page) or
+    psycopg2 (the Rasa environment, which serves the web chat inbox on SQLAlchemy 1.4)."""
+    if not url.startswith("postgresql://"):
+        return url
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return "postgresql+psycopg://" + url[len("postgresql://"):]
+
+
 def engine_for(url: str) -> Engine:
     """One engine per URL and process, with the schema created (idempotent)."""
     with _engines_lock:
@@ -154,10 +213,7 @@ def engine_for(url: str) -> Engine:
         if engine is None:
             if url.startswith("sqlite:///"):
                 Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-            if url.startswith("postgresql://"):
-                url_ = "postgresql+psycopg://" + url[len("postgresql://"):]
-            else:
-                url_ = url
+            url_ = with_driver(url)
             engine = create_engine(url_, pool_pre_ping=True, future=True)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
