@@ -11,13 +11,14 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from bot.insights import suggest_id
 from bot.knowledge.loader import Problem
 from bot.knowledge.model import TOPICS, Entry, topic_of
-from bot.text import deaccent
 
 LIST_FIELDS = ("questions", "steps", "related", "helper_notes")
 TEXT_FIELDS = ("id", "title", "answer", "note", "source", "checked")
 FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "problems")
+SHOWN_WITH_PROBLEMS = (*FIELDS, "topic", "test_question")  # fields the form shows problems next to
 PROBLEM_LINE = re.compile(r"^\s*(?:bước\s*|buoc\s*)?(\d+)\s*[:.)-]\s*(.+?)\s*$", re.IGNORECASE)
 MAX_ID = 100
 
@@ -32,25 +33,16 @@ def lines(text: str) -> list[str]:
     return out
 
 
-def slug(title: str) -> str:
-    """An id tail from a title: 'Đổi ảnh trên VNeID' -> 'doi-anh-tren-vneid'."""
-    words = re.findall(r"[a-z0-9]+", deaccent(title).lower())
-    out = ""
-    for w in words:
-        if len(out) + len(w) + 1 > 60:
-            break
-        out = f"{out}-{w}" if out else w
-    return out
-
-
 def entry_id(typed: str, topic: str, title: str) -> str:
-    """The id the admin meant: as typed when it names a topic, else the chosen topic plus what was typed
-    (or, when nothing was typed, plus the title's words)."""
+    """The id the admin meant: as typed when it names a topic, else the chosen topic plus what was typed;
+    when nothing was typed, made from the title's meaningful words (as drafts from unanswered questions are)."""
     typed = typed.strip().lower()
     if typed and topic_of(typed):
         return typed
-    tail = typed or slug(title)
-    return f"{topic}-{tail}" if topic in TOPICS and tail else tail
+    topic = topic if topic in TOPICS else None
+    if not typed:
+        return suggest_id(title, topic) if title.strip() else ""
+    return f"{topic}-{typed}" if topic else typed
 
 
 def parse_problems(text: str) -> tuple[dict[int, list[str]], list[Problem]]:
@@ -87,6 +79,8 @@ def form_to_raw(form: Mapping[str, str]) -> tuple[dict, list[Problem]]:
     if get("note").strip():
         raw["note"] = get("note").strip()
     problems_map, problems = parse_problems(get("problems"))
+    if not topic_of(raw["id"]) and get("topic") not in TOPICS:
+        problems.append(Problem("topic", "hãy chọn chủ đề của mục"))
     if problems_map:
         raw["problems"] = problems_map
     return raw, problems
@@ -112,5 +106,5 @@ def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
     """Problems grouped by the field they belong to (shown next to it); 'entry' ones go on top."""
     grouped: dict[str, list[str]] = {}
     for p in problems:
-        grouped.setdefault(p.field if p.field in FIELDS else "entry", []).append(p.message)
+        grouped.setdefault(p.field if p.field in SHOWN_WITH_PROBLEMS else "entry", []).append(p.message)
     return grouped

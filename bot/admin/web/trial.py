@@ -42,6 +42,7 @@ class TrialResult:
     outcome: str  # answer | clarify | decline
     reply: Reply
     entry_id: str | None  # the entry that would answer (None unless outcome is answer)
+    entry_title: str
     confidence: float
     threshold: float
     candidates: list[Candidate]
@@ -92,5 +93,7 @@ class DraftTrial:
         result = searcher.search(question, k=3)
         outcome = "answer" if reply.reason == "answer" else "clarify" if reply.reason == "clarify" else "decline"
         candidates = [Candidate(h.entry.id, h.entry.title, h.cosine, h.entry.id == draft.id) for h in result.hits]
-        return TrialResult(question, outcome, reply, reply.entry_id if outcome == "answer" else None,
-                           confidence(result, self.thresholds), self.thresholds.min_confidence, candidates, draft.id)
+        answering = searcher.by_id.get(reply.entry_id or "") if outcome == "answer" else None
+        return TrialResult(question, outcome, reply, answering.id if answering else None,
+                           answering.title if answering else "", confidence(result, self.thresholds),
+                           self.thresholds.min_confidence, candidates, draft.id)
