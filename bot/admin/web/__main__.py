@@ -1,11 +1,15 @@
 """`python -m bot.admin.web`: serve the admin page on BOT_ADMIN_HOST:BOT_ADMIN_PORT (127.0.0.1:5080).
 
-Refuses to start (exit 2, saying how to fix it) unless BOT_ADMIN_ENABLED=1 and an account exists."""
+Refuses to start (exit 2, saying how to fix it) unless BOT_ADMIN_ENABLED=1 and an account exists;
+exit 1 when the store cannot be opened."""
 
 from __future__ import annotations
 
 import logging
 import sys
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.admin.web.app import create_app, not_ready_reason
 from bot.privacy import install_log_masking
@@ -16,7 +20,14 @@ NOT_READY = 2
 
 def main() -> int:
     settings = Settings.from_env()
-    reason = not_ready_reason(settings)
+    try:
+        reason = not_ready_reason(settings)
+    except SQLAlchemyError as err:
+        shown = make_url(settings.store_url).render_as_string(hide_password=True)
+        print(f"Không mở được kho dữ liệu {shown}: {err.__class__.__name__}: {str(err).splitlines()[0]}\n"
+              "Could not open the store: check BOT_STORE_URL and that the database server is running.",
+              file=sys.stderr)
+        return 1
     if reason:
         print(reason, file=sys.stderr)
         return NOT_READY

@@ -1,6 +1,8 @@
 // Admin page helpers (no inline scripts: the CSP forbids them).
 // 1. The publish progress bar polls the status endpoint and reloads the page when the build ends.
 // 2. Enter in the "test a question" box runs the test instead of the form's default (preview).
+// 3. After a save that failed, a preview or a trial, the page opens where the answer is (not at the top:
+//    on a phone the result would be a long scroll away).
 (function () {
   "use strict";
 
@@ -35,6 +37,18 @@
     var box = document.getElementById("progress-box");
     if (box && box.getAttribute("data-state") === "building") {
       pollProgress(box);
+    }
+    var conflict = document.getElementById("conflict");
+    var firstError = document.querySelector(".field.has-error");
+    var result = document.getElementById("trial-result") || document.getElementById("preview");
+    if (conflict) {
+      conflict.scrollIntoView();
+    } else if (firstError) {
+      firstError.scrollIntoView();
+      var input = firstError.querySelector("input, textarea, select");
+      if (input) { input.focus({ preventScroll: true }); }
+    } else if (result) {
+      result.scrollIntoView();
     }
     var question = document.getElementById("test_question");
     var testButton = document.getElementById("test-button");
