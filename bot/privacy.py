@@ -24,8 +24,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<!\d)(?:\+?84|0)(?:[ .-]?\d){9}(?!\d)"), PHONE),
     (re.compile(r"(?<!\d)\d{10,15}(?!\d)"), LONG_NUMBER),
     (re.compile(r"(?<!\d)\d{9}(?!\d)"), OLD_ID),
-    # OTP, passcode, PIN; a year such as 2025 is left alone
-    (re.compile(r"(?<!\w)(?!(?:19|20)\d\d(?!\d))\d{4,8}(?!\w)"), CODE),
+    # OTP, passcode, PIN; a year such as 2025 and a document number such as 2733/QĐ-BYT are left alone
+    (re.compile(r"(?<!\w)(?!(?:19|20)\d\d(?!\d))\d{4,8}(?![\w/])"), CODE),
 ]
 # Public hotlines (1900 0368, 18001234) are nobody's personal data, and residents ask whether one is real.
 # Not when it is one group of a longer number ("4111 1900 0368 1111" is a card).

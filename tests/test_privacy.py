@@ -49,3 +49,7 @@ def test_mask_covers_spaced_ids_long_cards_and_account_numbers():
 def test_placeholders_in_names_what_was_masked():
     assert placeholders_in(mask("otp 573019, sdt 0912345678")) == ["[số điện thoại]", "[mã số]"]
     assert placeholders_in("quên mật khẩu") == []
+
+
+def test_mask_keeps_document_numbers():
+    assert mask("Quyết định 2733/QĐ-BYT, công văn 7586/BYT-KCB") == "Quyết định 2733/QĐ-BYT, công văn 7586/BYT-KCB"
