@@ -150,6 +150,12 @@ def test_login_good_and_bad_and_the_audit_log(site):
     assert person.get("/entries").status_code == 200
     log = site.accounts.audit_log()
     assert [(r.username, r.action) for r in log[:2]] == [(PUBLISHER, "login"), (PUBLISHER, "login_failed")]
+    elsewhere = site.client(None)
+    page = elsewhere.get("/login?next=//evil.example/x")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    gone = elsewhere.http.post("/login", data={"username": EDITOR, "password": PASSWORD, "csrf": token,
+                                               "next": "//evil.example/x"})
+    assert gone.headers["location"] == "/entries"  # only paths on this site are followed after signing in
     assert not any("sai-mat-khau" in f"{r.target} {r.detail}" for r in log)  # the password typed is not kept
 
 
@@ -400,6 +406,7 @@ def test_unanswered_groups_become_a_prefilled_entry_and_leave_the_list(site):
     resolved = [r for r in site.events.questions() if r.resolved_by]
     assert len(resolved) == 3 and {r.resolved_by for r in resolved} == {entry_id}
     assert "1 lần" in text_of(person.get("/unanswered").text)
+    assert person.post("/unanswered/draft", {"ids": ids}).headers["location"] == "/unanswered"  # already done
 
 
 # ---------------------------------------------------------------------------------------------- publishing

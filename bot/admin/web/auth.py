@@ -52,6 +52,8 @@ MESSAGES = {
 class LoginThrottle:
     """Counts failed logins in a sliding window; too many for a (username, IP) or an IP means wait."""
 
+    MAX_KEYS = 10_000
+
     def __init__(self, per_user: int = 5, per_ip: int = 20, window_s: float = 900.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.per_user, self.per_ip, self.window = per_user, per_ip, window_s
@@ -79,6 +81,9 @@ class LoginThrottle:
     def failed(self, username: str, ip: str) -> None:
         now = self.clock()
         with self._lock:
+            if len(self._fails) > self.MAX_KEYS:  # a flood of made-up usernames must not grow memory forever
+                for key in [k for k, times in self._fails.items() if not times or times[-1] <= now - self.window]:
+                    del self._fails[key]
             self._fails[(username.lower(), ip)].append(now)
             self._fails[("", ip)].append(now)
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.admin.web.auth import guarded
-from bot.admin.web.base import Area, Call, render
+from bot.admin.web.base import Area, Call, redirect, render
 from bot.admin.web.entries import blank_values, show_form
 from bot.admin.web.forms import entry_to_form
 from bot.admin.web.trial import model_fingerprint
@@ -63,11 +63,12 @@ def draft_from_questions(call: Call) -> Response:
     """The new-entry form prefilled from a group of unanswered questions (nothing is saved yet)."""
     wanted = {int(p) for p in call.field("ids").split(",") if p.strip().isdigit()}
     records = [r for r in call.admin.events.unanswered() if r.id in wanted]
+    if not records:  # someone already made an entry from this group (or the page was old)
+        return redirect("/unanswered")
+    group = group_unanswered(records, embed_with_cache(call))[0]  # the most asked part, if they split now
+    taken = [s.id for s in call.admin.store.list()]
     values = blank_values()
-    if records:
-        group = group_unanswered(records, embed_with_cache(call))[0]  # the most asked part, if they split now
-        taken = [s.id for s in call.admin.store.list()]
-        values.update({k: v for k, v in entry_to_form(draft_from_group(group, taken=taken)).items() if v})
+    values.update({k: v for k, v in entry_to_form(draft_from_group(group, taken=taken)).items() if v})
     note = (f"Mục mới từ {len(records)} câu hỏi người dân đã hỏi. Hãy viết câu trả lời theo nguồn chính thức, "
             "ghi địa chỉ nguồn và ngày kiểm tra. Khi lưu, các câu hỏi này sẽ rời danh sách chưa trả lời.")
     return show_form(call, values, None, resolves=",".join(str(r.id) for r in records), draft_note=note)
