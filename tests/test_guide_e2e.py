@@ -67,6 +67,28 @@ def test_short_words_that_nlu_files_elsewhere_still_move_the_guide(bot):
     assert any(b["payload"].startswith("/feedback") for b in buttons(done))
 
 
+NEXT, BACK, RESTART, REPEAT = "Bước 4/7", "Bước 2/7", "Bước 1/7", "Bước 3/7"
+STOP, STUCK = "Đã dừng", "người ta hay gặp"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("tiếp", NEXT), ("tiep", NEXT), ("Tiếp đi ạ", NEXT), ("xong", NEXT), ("xong rồi", NEXT), ("xong roi", NEXT),
+        ("ok", NEXT), ("được rồi", NEXT), ("duoc roi", NEXT),
+        ("quay lại", BACK), ("quay lai", BACK), ("lai", BACK), ("truoc", BACK), ("bước trước", BACK),
+        ("làm lại", RESTART), ("lam lai", RESTART), ("bắt đầu lại", RESTART), ("bat dau lai", RESTART),
+        ("thôi", STOP), ("thoi", STOP), ("dừng", STOP), ("dung", STOP),
+        ("bị kẹt", STUCK), ("bi ket", STUCK), ("ko dc", STUCK), ("không được", STUCK), ("khong duoc", STUCK),
+        ("bị lỗi", STUCK), ("bi loi", STUCK), ("nhắc lại", REPEAT), ("nhac lai", REPEAT),
+    ],
+)
+def test_every_typed_word_moves_the_guide_whatever_nlu_thinks(bot, text, expected):
+    s = f"guide-word-{text}"
+    bot.say('/guide{"entry_id":"vneid-kich-hoat","step":3}', s)
+    assert expected in joined(bot.say(text, s))
+
+
 def test_stuck_offers_the_steps_problems_then_a_person(bot):
     s = "guide-stuck"
     bot.say('/guide{"entry_id":"vneid-kich-hoat","step":6}', s)  # nothing recorded for step 6
@@ -109,6 +131,8 @@ def test_helper_mode_adds_notes_and_a_printable_page(bot):
     missing = requests.get(f"{bot.url}/webhooks/webchat/guide/khong-co-muc-nay", timeout=30)
     assert missing.status_code == 404 and "Không tìm thấy hướng dẫn này" in missing.text
     assert "Đã tắt" in joined(bot.say("thoát chế độ tổ công nghệ số", s))
+    assert "đã bật" in joined(bot.say(f"ma to cong nghe so {CODE.lower()}", s))
+    assert "Đã tắt" in joined(bot.say("/helper_off", s))
     assert "Ghi chú cho tổ công nghệ số" not in joined(bot.say("kích hoạt tài khoản định danh điện tử thế nào", s))
     for log in ("rasa.log", "actions.log"):
         assert CODE not in (bot.workdir / log).read_text(errors="replace"), log
