@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +17,13 @@ from bot.privacy import install_log_masking
 from bot.settings import Settings
 
 NOT_READY = 2
+
+
+def warm_up(embedder) -> None:
+    try:
+        embedder.encode_queries(["khởi động"])
+    except Exception as err:  # the page still works; trials and publishing will report the problem
+        logging.getLogger(__name__).warning("could not load the embedding model: %s", err)
 
 
 def main() -> int:
@@ -36,6 +44,8 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_masking()
     app = create_app(settings)
+    # Load e5 now, in the background: the first "try a question" or publish would otherwise wait ~15 s for it.
+    threading.Thread(target=warm_up, args=(app.state.admin.embedder,), name="warm-e5", daemon=True).start()
     print(f"Trang quản trị: http://{settings.admin_host}:{settings.admin_port}/  (admin page)", flush=True)
     uvicorn.run(app, host=settings.admin_host, port=settings.admin_port, log_level="info",
                 server_header=False, proxy_headers=False)
