@@ -1,15 +1,28 @@
-"""The action that points the resident to a person."""
+"""Bringing in a person: ask the resident's commune once (handoff_form), then open a ticket that the commune's
+staff answer from the admin page, and tell the team. Logic in bot/handoff.py, bot/directory.py, bot/tickets.py."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot.handoff import Contacts, handoff_text
+from bot.directory import UNKNOWN, Directory
+from bot.handoff import LEAVE_BUTTON, ambiguous_commune, ask_commune, handoff_text, ticket_opened, ticket_still_open
 from bot.knowledge.model import topic_of
+from bot.notify import Notifier
+from bot.store.tickets import Tickets
+from bot.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice
+
+log = logging.getLogger(__name__)
+TICKET_SLOT = "ticket_open"
+COMMUNE_SLOT = "commune"
+_background: set[asyncio.Task] = set()  # notices in flight, referenced so they are not collected mid-way
 
 
 def last_topic(tracker: Tracker) -> str | None:
@@ -17,17 +30,113 @@ def last_topic(tracker: Tracker) -> str | None:
     return topic_of(tracker.get_slot("last_entry") or "")
 
 
-class ActionHandoff(Action):
-    """Name the commune's digital-technology team, the police/one-stop desk and the right hotline."""
+def directory() -> Directory:
+    """The commune directory, read afresh (edits apply at once); a broken file falls back to generic contacts."""
+    try:
+        return Directory.load(services.settings().contacts_file)
+    except ValueError as err:
+        log.error("contacts file unusable, using generic contacts: %s", err)
+        return Directory.parse({})
+
+
+def tickets() -> Tickets:
+    return Tickets.open(services.settings().store_url)
+
+
+def notifier() -> Notifier:
+    return Notifier.from_settings(services.settings())
+
+
+def in_background(coro) -> None:
+    """Run a notice after the reply has gone: a slow or unreachable team never delays the resident."""
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def ticket_marker(code: str, status: str) -> dict:
+    """A custom message for the channels: the web page starts polling its inbox; every channel stays quiet
+    instead of apologising when this is all a turn produced (the resident wrote to the staff)."""
+    return {"ticket": {"code": code, "status": status}}
+
+
+class ActionAskCommune(Action):
+    """The handoff form's question: which commune (buttons for a short directory; several same-named communes
+    get a question about the province)."""
 
     def name(self) -> str:
-        """Rasa's name for this action."""
+        return "action_ask_commune"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        found = directory()
+        said = tracker.latest_message.get("text") or ""
+        match = found.match(said) if tracker.get_slot("requested_slot") == COMMUNE_SLOT else None
+        text, buttons = ambiguous_commune(match.candidates) if match and match.ambiguous else ask_commune(found)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ValidateHandoffForm(FormValidationAction):
+    """Turns what the resident typed into a directory commune, or UNKNOWN (the default contacts)."""
+
+    def name(self) -> str:
+        return "validate_handoff_form"
+
+    async def validate_commune(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: dict[str, Any]) -> dict[str, Any]:
+        found = directory()
+        text = str(value or "").strip()
+        if text == UNKNOWN or found.by_label(text):
+            return {COMMUNE_SLOT: text}
+        match = found.match(text)
+        if match.commune:
+            return {COMMUNE_SLOT: match.commune.label}
+        if match.ambiguous and not _asked_province_already(tracker):
+            return {COMMUNE_SLOT: None}  # action_ask_commune asks for the province
+        return {COMMUNE_SLOT: UNKNOWN}
+
+
+def _asked_province_already(tracker: Tracker) -> bool:
+    """Whether the bot's last question was the one about same-named communes (ask it only once)."""
+    ambiguity = ambiguous_commune(())[0]
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("text") or "") == ambiguity
+    return False
+
+
+class ActionHandoff(Action):
+    """Open a ticket (or return to the open one), tell the resident its code and their commune's contacts, and
+    notify the commune's team. Without a working store the resident still gets the contacts."""
+
+    def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """Reply with the contacts from the configured directory."""
-        contacts = Contacts.load(services.settings().contacts_file)
-        dispatcher.utter_message(text=handoff_text(contacts, last_topic(tracker)))
-        return []
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        found = directory()
+        label = tracker.get_slot(COMMUNE_SLOT)
+        commune = found.by_label(label)
+        contacts = found.contacts_for(label)
+        topic = last_topic(tracker)
+        try:
+            store = tickets()
+            existing = store.open_for(tracker.sender_id)
+            if existing is not None:
+                store.add_note(existing.id, BACK_NOTE)
+                dispatcher.utter_message(text=ticket_still_open(existing.code), buttons=[LEAVE_BUTTON])
+                dispatcher.utter_message(json_message=ticket_marker(existing.code, "open"))
+                return [SlotSet(TICKET_SLOT, True)]
+            channel = channel_of(tracker.sender_id, tracker.get_latest_input_channel())
+            history = conversation(tracker.events)
+            ticket = store.create(tracker.sender_id, channel, commune.label if commune else "", topic or "", history)
+        except Exception:  # the store is down: the contacts still help
+            log.exception("could not open a ticket: replied with the contacts only")
+            dispatcher.utter_message(text=handoff_text(contacts, topic))
+            return []
+        dispatcher.utter_message(text=ticket_opened(ticket.code, contacts, topic), buttons=[LEAVE_BUTTON])
+        dispatcher.utter_message(json_message=ticket_marker(ticket.code, "open"))
+        notice = team_notice(ticket.code, ticket.commune, ticket.topic, channel, resident_words(history),
+                             services.settings().admin_url)
+        in_background(notifier().team(found.target_for(label), notice))
+        log.info("ticket %s opened (%s, %s)", ticket.code, channel, ticket.commune or "commune unknown")
+        return [SlotSet(TICKET_SLOT, True)]

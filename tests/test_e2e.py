@@ -51,9 +51,10 @@ def test_declines_out_of_scope(bot):
     assert reply.startswith("Xin lỗi") and "Nguồn:" not in reply
 
 
-def test_handoff_points_to_a_person(bot):
-    reply = joined(bot.say("toi muon gap nguoi that ho tro", "e2e-5"))
-    assert "Tổ công nghệ số cộng đồng" in reply and "Công an xã/phường" in reply
+def test_handoff_asks_the_commune_then_points_to_a_person(bot):
+    assert "xã/phường nào" in joined(bot.say("toi muon gap nguoi that ho tro", "e2e-5"))
+    reply = joined(bot.say("không rõ", "e2e-5"))  # not in the directory: the default contacts and a ticket
+    assert "Tổ công nghệ số cộng đồng" in reply and "Công an xã/phường" in reply and "Mã yêu cầu của bạn: HT-" in reply
 
 
 def test_greeting_and_capabilities(bot):

@@ -93,8 +93,13 @@ def test_out_of_scope_is_declined(relay):
 
 
 def test_asking_for_a_person(relay):
-    reply = joined(relay.ask(106, "tôi muốn nói chuyện với người thật"))
-    assert "Tổ công nghệ số cộng đồng" in reply and "Công an xã/phường" in reply
+    chat, fake = 106, relay.fake
+    [question] = relay.ask(chat, "tôi muốn nói chuyện với người thật")
+    assert "xã/phường nào" in question["text"] and ["Không rõ / nơi khác"] in keyboard(question)
+    before = len(fake.sent_messages(relay.token, chat))
+    fake.press_button(relay.token, chat, title="Không rõ / nơi khác")
+    reply = joined(relay.replies(chat, before))
+    assert "Tổ công nghệ số cộng đồng" in reply and "Công an xã/phường" in reply and "HT-" in reply
 
 
 def test_button_presses_round_trip(relay):

@@ -65,6 +65,7 @@ from bot.channels.telegram_format import (
     VoiceNote,
     addressed_text,
     chat_tag,
+    deliberately_quiet,
     secret_matches,
     sender_id,
     to_telegram,
@@ -291,7 +292,9 @@ async def answer_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
             except RasaUnavailable as err:
                 log.warning("chat %s: Rasa unavailable (%s): sent an apology", tag, err)
                 messages = []
-        outgoing = to_telegram(messages, relay.buttons) or [Outgoing(APOLOGY)]
+        outgoing = to_telegram(messages, relay.buttons)
+        if not outgoing and not deliberately_quiet(messages):
+            outgoing = [Outgoing(APOLOGY)]
         reply_to = update.effective_message.message_id if quote and update.effective_message else None
         await send(context.bot, chat_id, outgoing, reply_to, audio=relay.rasa.audio)
     log.info("chat %s: %d chars in, %d messages out, %.2f s", tag, len(text), len(outgoing), time.monotonic() - started)

@@ -219,6 +219,12 @@ def keyboard_rows(buttons: Iterable[dict], store: CallbackStore) -> tuple[tuple[
     return tuple(rows)
 
 
+def deliberately_quiet(messages: Iterable[dict]) -> bool:
+    """Rasa answered with a ticket marker (actions/handoff.py): the resident wrote to the staff, so no reply is due
+    and silence is not a failure to apologise for."""
+    return any(isinstance(m.get("custom"), dict) and "ticket" in m["custom"] for m in messages)
+
+
 def to_telegram(messages: Iterable[dict], store: CallbackStore, limit: int = MAX_MESSAGE) -> list[Outgoing]:
     """Rasa REST messages as Telegram messages: long texts split, buttons on the last piece of their
     message, an image as its link; buttons without text join the previous message or get a short lead-in;

@@ -11,6 +11,7 @@ This channel only serves files; every message goes through the REST channel (/we
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -21,6 +22,7 @@ from sanic.handlers import ContentRangeHandler
 from sanic.request import Request
 
 from bot.channels.static_files import headers_for, resolve
+from bot.channels.webchat_inbox import read_inbox
 from bot.helper import guide_page_url, hide_codes_from_rasa_warnings
 from bot.printable import PAGE_HEADERS, guide_page
 from bot.settings import Settings
@@ -103,5 +105,12 @@ class WebChatInput(InputChannel):
             url = guide_page_url(public, entry_id) if public else request.url.split("?", 1)[0]
             status, page = guide_page(guide_settings.index_dir, entry_id, url)
             return response.html(page, status=status, headers=dict(PAGE_HEADERS))
+
+        # Staff replies to this page's ticket (bot/channels/webchat_inbox.py); a thread keeps the event loop free.
+        @blueprint.route("/inbox", methods=["GET"])
+        async def inbox(request: Request) -> response.HTTPResponse:
+            status, body = await asyncio.to_thread(
+                read_inbox, guide_settings.store_url, request.args.get("sender"), request.args.get("after"))
+            return response.json(body, status=status, headers={"Cache-Control": "no-store"})
 
         return blueprint

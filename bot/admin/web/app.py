@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.admin.web import audit, auth, entries, insights, publishing
+from bot.admin.web import audit, auth, entries, insights, publishing, tickets
 from bot.admin.web.base import Admin, Area
 from bot.insights.records import LOCAL_TZ
 from bot.search.embedder import E5Embedder
@@ -33,7 +33,7 @@ from bot.store.knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-AREAS: list[Area] = [auth.AREA, entries.AREA, publishing.AREA, insights.AREA, audit.AREA]
+AREAS: list[Area] = [auth.AREA, entries.AREA, publishing.AREA, insights.AREA, tickets.AREA, audit.AREA]
 MAX_BODY_BYTES = 2_000_000  # a long entry is a few kB; nothing here uploads files
 
 SECURITY_HEADERS = {

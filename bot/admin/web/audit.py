@@ -13,6 +13,7 @@ ACTIONS = {
     "login": "Đăng nhập", "logout": "Đăng xuất", "login_failed": "Đăng nhập sai", "create": "Thêm mục",
     "edit": "Sửa mục", "retire": "Ngừng dùng mục", "restore": "Khôi phục mục", "publish": "Xuất bản",
     "rollback": "Quay về bản cũ", "import": "Nhập dữ liệu", "user": "Tạo hoặc đổi tài khoản",
+    "ticket_reply": "Trả lời yêu cầu hỗ trợ", "ticket_close": "Đóng yêu cầu hỗ trợ",
 }
 LIMIT = 500
 

@@ -7,6 +7,12 @@
   var TIMEOUT_MS = 60000;
   var SENDER_KEY = "webchat.sender";
   var BIG_KEY = "webchat.bigText";
+  var TICKET_KEY = "webchat.ticket";         // an open ticket: staff replies are fetched from the inbox
+  var INBOX_AFTER_KEY = "webchat.inboxAfter"; // the last staff message shown
+  var INBOX_URL = "inbox";                   // same origin: /webhooks/webchat/inbox
+  var POLL_MS = 5000;
+  var POLL_HIDDEN_MS = 20000;                // a tab in the background asks less often
+  var STAFF_LABEL = "Cán bộ hỗ trợ";
   var ERROR_TEXT = "Xin lỗi, không kết nối được với trợ lý. Bạn kiểm tra mạng rồi thử lại sau ít phút, " +
     "hoặc nhờ Tổ công nghệ số cộng đồng, công an xã/phường hỗ trợ.";
   var EMPTY_TEXT = "Trợ lý chưa gửi câu trả lời. Bạn thử hỏi lại nhé.";
@@ -132,10 +138,15 @@
     var label = document.createElement("span");
     label.className = "sr-only";
     label.textContent = who === "user" ? "Bạn: " : "Trợ lý: ";
+    if (who === "staff") {                   // a person answering the resident's ticket, shown as such
+      box.className = "msg msg-bot msg-staff";
+      label.className = "msg-from";
+      label.textContent = STAFF_LABEL;
+    }
     box.appendChild(label);
     var body = document.createElement("div");
     body.className = "msg-text";
-    if (who === "bot") appendLinked(body, text); else body.textContent = text;
+    if (who === "bot" || who === "staff") appendLinked(body, text); else body.textContent = text;
     box.appendChild(body);
     if (buttons && buttons.length) {
       var group = document.createElement("div");
@@ -206,12 +217,64 @@
     }
   }
 
+  // ---- Staff replies to a ticket: the page asks its inbox every few seconds while a ticket is open --------
+
+  var pollTimer = null;
+
+  function stopPolling() {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  function schedulePoll(ms) {
+    stopPolling();
+    pollTimer = setTimeout(pollInbox, ms === undefined ? (document.hidden ? POLL_HIDDEN_MS : POLL_MS) : ms);
+  }
+
+  function startPolling(code) {
+    if (typeof code === "string" && code) store(TICKET_KEY, code);
+    if (!pollTimer) schedulePoll(0);
+  }
+
+  async function pollInbox() {
+    pollTimer = null;
+    if (!store(TICKET_KEY)) return;
+    var sender = senderId();
+    var after = store(INBOX_AFTER_KEY);
+    var url = INBOX_URL + "?sender=" + encodeURIComponent(sender) + (after ? "&after=" + encodeURIComponent(after) : "");
+    try {
+      var res = await fetch(url, { headers: { "Accept": "application/json" }, cache: "no-store" });
+      if (res.status === 400) { store(TICKET_KEY, null); return; }  // not a page conversation: nothing to fetch
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      var data = await res.json();
+      if (sender !== senderId()) return;     // "Trò chuyện mới" meanwhile: these were for the old conversation
+      var first = null;
+      (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) {
+        if (!m || typeof m.text !== "string" || typeof m.id !== "number") return;
+        if (after && m.id <= Number(after)) return;
+        var box = addMessage("staff", m.text);
+        if (!first) first = box;
+        after = String(m.id);
+        store(INBOX_AFTER_KEY, after);
+      });
+      if (first) scrollToShow(first);
+      if (data.open === false && !first) { store(TICKET_KEY, null); return; }  // closed, and everything shown
+    } catch (e) { /* offline for a moment: try again later */ }
+    schedulePoll();
+  }
+
   function showReply(messages) {
     var shown = 0;
+    var quiet = false;
     var first = null;
     var previous = null;
     (Array.isArray(messages) ? messages : []).forEach(function (m) {
       if (!m || typeof m !== "object") return;
+      if (m.custom && typeof m.custom === "object" && m.custom.ticket && typeof m.custom.ticket === "object") {
+        quiet = true;                        // the message went to the staff: no reply is due now
+        startPolling(m.custom.ticket.code);
+        return;
+      }
       if (m.custom && typeof m.custom === "object" && m.custom.audio && typeof m.custom.audio === "object") {
         var withAudio = addAudio(m.custom.audio, previous);  // under the line that announces it
         if (withAudio && !first) first = withAudio;
@@ -227,7 +290,7 @@
       if (!first) first = box;
       shown++;
     });
-    if (shown) scrollToShow(first); else addMessage("error", EMPTY_TEXT);
+    if (shown) scrollToShow(first); else if (!quiet) addMessage("error", EMPTY_TEXT);
   }
 
   async function send(message, shownAs) {
@@ -280,10 +343,13 @@
 
   function restart() {
     if (busy) return;
-    var old = log.querySelectorAll("[data-from=user], [data-from=bot], [data-from=error]");
+    var old = log.querySelectorAll("[data-from=user], [data-from=bot], [data-from=staff], [data-from=error]");
     for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
     memorySender = null;
     store(SENDER_KEY, null);
+    stopPolling();
+    store(TICKET_KEY, null);
+    store(INBOX_AFTER_KEY, null);
     statusLine.textContent = "Đã bắt đầu cuộc trò chuyện mới.";
     window.scrollTo(0, 0);
     input.focus();
@@ -306,6 +372,10 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       sendTyped();
+    });
+    if (store(TICKET_KEY)) startPolling();  // a ticket opened before this page was (re)loaded
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && pollTimer) schedulePoll(0);  // back to the tab: fetch at once
     });
     input.addEventListener("keydown", function (event) {
       // Enter sends, Shift+Enter is a new line; never while a Vietnamese input method is composing.

@@ -1,0 +1,99 @@
+"""Pure ticket rules (bot/tickets.py) and the routing back to the bot when a ticket was closed (bot/rule_routes.py),
+checked against the real domain and rules files."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot import rule_routes
+from bot.settings import ROOT
+from bot.tickets import (
+    BUTTON_PRESSED,
+    Reach,
+    channel_of,
+    conversation,
+    reach,
+    resident_words,
+    team_notice,
+    wants_the_bot_back,
+)
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+RULES = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("sender, channel, where", [
+    ("tg-12345", "telegram", Reach("telegram", "12345")),
+    ("tg--100987", "telegram", Reach("telegram", "-100987")),
+    ("zalo-8841200", "zalo", Reach("zalo", "8841200")),
+    ("web-0123456789abcdef01234567", "webchat", Reach("webchat", None)),
+    ("web-guessable", "rest", Reach("rest", None)),
+    ("eval-1234", "rest", Reach("rest", None)),
+])
+def test_where_a_resident_is_reached(sender, channel, where):
+    assert channel_of(sender) == channel and reach(sender) == where
+
+
+@pytest.mark.parametrize("text", ["/leave_ticket", "Quay lại trợ lý ảo", "quay lai tro ly ao", "tro ve bot",
+                                  "thôi không cần cán bộ nữa", "ko can nguoi ho tro nua", "hủy yêu cầu",
+                                  "cho tôi nói chuyện với trợ lý ảo"])
+def test_ways_back_to_the_assistant(text):
+    assert wants_the_bot_back(text)
+
+
+@pytest.mark.parametrize("text", ["tôi đã hỏi trợ lý ảo rồi mà không được", "quay lại bước 2", "cán bộ ơi",
+                                  "cháu quay lại trợ lý ảo mấy lần rồi mà nó không trả lời đúng cái cháu cần hỏi",
+                                  "không cần", ""])
+def test_messages_for_the_staff_are_not_taken_for_leaving(text):
+    assert not wants_the_bot_back(text)
+
+
+def test_the_kept_conversation_is_recent_masked_and_readable():
+    events = [{"event": "action", "name": "action_listen"}]
+    for i in range(8):
+        events += [{"event": "user", "text": f"câu {i}, sdt 0912345678"}, {"event": "bot", "text": f"đáp {i}"}]
+    events += [{"event": "user", "text": "/request_human"}, {"event": "bot", "text": None},
+               {"event": "bot", "text": "Bạn ở xã/phường nào?"}, {"event": "slot", "name": "x", "value": 1}]
+    kept = conversation(events)
+    assert len(kept) == 10 and kept[-2:] == [("resident", BUTTON_PRESSED), ("bot", "Bạn ở xã/phường nào?")]
+    assert kept[0] == ("resident", "câu 4, sdt [số điện thoại]") and kept[1] == ("bot", "đáp 4")
+    assert "0912345678" not in str(kept)
+    assert resident_words(kept, count=2) == "câu 6, sdt [số điện thoại] · câu 7, sdt [số điện thoại]"
+
+
+def test_team_notice_is_masked_and_links_the_ticket():
+    text = team_notice("HT-KM482", "", "vneid", "telegram", "otp 482913, goi 0912345678", "https://qt.xa.gov.vn/")
+    assert "HT-KM482" in text and "chưa rõ" in text and "Telegram" in text
+    assert "482913" not in text and "0912345678" not in text
+    assert text.endswith("https://qt.xa.gov.vn/tickets/HT-KM482")
+
+
+def test_every_intent_has_a_ticket_rule():
+    """A new intent without its `ticket_open` rule would let the bot talk over the staff."""
+    routed = {r["steps"][0]["intent"] for r in RULES["rules"]
+              if any("ticket_open" in str(c) for c in r.get("condition") or [])
+              and r["steps"][1].get("action") == "action_relay_to_staff"}
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in DOMAIN["intents"]} | {"nlu_fallback"}
+    assert intents - {"leave_ticket"} <= routed
+
+
+@pytest.mark.parametrize("intent, slots, action", [
+    ("ask_question", {}, "action_answer_question"),
+    ("greet", {}, "utter_greet"),
+    ("thank", {}, "utter_thank"),
+    ("thank", {"guide_entry": "vneid-kich-hoat"}, "action_guide"),  # the guide's rule, not the ticket's
+    ("feedback", {"guide_entry": None}, "action_feedback"),
+    ("request_human", {}, "handoff_form"),
+    ("nlu_fallback", {}, "action_answer_question"),
+    ("leave_ticket", {}, "action_leave_ticket"),
+    ("no_such_intent", {}, "action_answer_question"),
+])
+def test_closed_ticket_follows_up_with_the_action_the_rules_choose(intent, slots, action):
+    assert rule_routes.action_for(intent, {"ticket_open": False, **slots}) == action
+
+
+def test_routes_ignore_ticket_and_form_rules_and_survive_a_missing_file(tmp_path):
+    routes = rule_routes.routes(RULES)
+    assert all(r.action != "action_relay_to_staff" for r in routes)
+    assert rule_routes.action_for("greet", {}, tmp_path / "missing.yml") == rule_routes.FALLBACK_ACTION
