@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -52,6 +53,7 @@ def measure(entries: list[Entry], n: int = ANSWERS, repeats: int = REPEATS) -> d
         sizes.append(size)
     return {
         "answers": len(texts),
+        "load_average": round(os.getloadavg()[0], 1),  # other work on the machine slows the encoders
         "repeats": repeats,
         "cold_ms": {"median": round(1000 * statistics.median(cold), 1), "max": round(1000 * max(cold), 1)},
         "cached_ms": round(1000 * statistics.median(warm), 2),
@@ -75,7 +77,8 @@ def markdown(t: dict) -> list[str]:
         f"| median {t['audio_s']['median']} s, max {t['audio_s']['max']} s "
         f"| median {t['ogg_kb']['median']} kB, max {t['ogg_kb']['max']} kB |",
         "",
-        f"Spoken text per answer: median {t['spoken_chars']['median']} characters, max {t['spoken_chars']['max']}.",
+        f"Spoken text per answer: median {t['spoken_chars']['median']} characters, max {t['spoken_chars']['max']}. "
+        f"Load average while measuring: {t.get('load_average', '?')}.",
         "",
     ]
 
