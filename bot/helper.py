@@ -78,11 +78,6 @@ def hide_codes_from_rasa_warnings() -> None:
     warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line '/\s*helper", category=UserWarning)
 
 
-def parse_codes(value: str) -> tuple[str, ...]:
-    """BOT_HELPER_CODES: comma-separated codes; blanks ignored."""
-    return tuple(code.strip() for code in value.split(",") if code.strip())
-
-
 def is_valid_code(code: str | None, codes: tuple[str, ...]) -> bool:
     """The code is one of the configured ones (case ignored; compared in constant time, every code checked)."""
     if not code:
@@ -145,5 +140,6 @@ def print_reply(entry: Entry | None, public_url: str) -> str:
         return f"Mục “{entry.title}” không có các bước để in. Bạn hỏi một việc có các bước làm nhé."
     return (
         f"{PRINT_LABEL} “{entry.title}”: {guide_page_url(public_url, entry.id)}\n"
-        "Mở link trên máy tính rồi bấm In (Ctrl+P). Trang có chữ to, mỗi bước một dòng và mã QR để mở lại trên điện thoại."
+        "Mở link trên máy tính rồi bấm In (Ctrl+P). Trang có chữ to, mỗi bước một dòng và mã QR "
+        "để mở lại trên điện thoại."
     )

@@ -78,6 +78,12 @@ def test_every_typed_guide_example_in_the_training_data_parses():
     assert [e for e in examples if parse_command(e) is None] == []
 
 
+def test_guide_buttons_are_the_answers_buttons():
+    from bot import guide
+
+    assert guide.HUMAN_BUTTON == answers.HUMAN_BUTTON and guide.FEEDBACK_BUTTONS == answers.FEEDBACK_BUTTONS
+
+
 def test_button_values_map_to_commands():
     assert command_from_value("next") is Command.NEXT and command_from_value(" STUCK ") is Command.STUCK
     assert command_from_value("jump") is None and command_from_value(None) is None
@@ -207,7 +213,8 @@ def test_guide_texts_stay_short_for_every_real_entry():
     for entry in load_entries(ROOT / "knowledge"):
         if not entry.steps:
             continue
-        replies = [start(entry)] + [apply(entry, GuideState(entry.id, s), Command.STUCK) for s in range(1, len(entry.steps) + 1)]
+        stuck = [apply(entry, GuideState(entry.id, s), Command.STUCK) for s in range(1, len(entry.steps) + 1)]
+        replies = [start(entry), *stuck]
         replies.append(apply(entry, GuideState(entry.id, len(entry.steps)), Command.NEXT))
         for reply in replies:
             assert len(reply.text) <= MAX_ANSWER_CHARS + 200, (entry.id, len(reply.text))

@@ -85,7 +85,8 @@ async def test_resume_button_opens_at_its_step(service):
 
 
 async def test_typed_request_opens_the_guide_of_the_last_answer(service):
-    messages, events = await run(ActionGuide(service), tracker("huong dan tung buoc", "guide", slots={"last_entry": GUIDE.id}))
+    typed = tracker("huong dan tung buoc", "guide", slots={"last_entry": GUIDE.id})
+    messages, events = await run(ActionGuide(service), typed)
     assert "Bước 1/3" in messages[0]["text"] and slots(events)["guide_entry"] == GUIDE.id
     messages, events = await run(ActionGuide(service), tracker("huong dan tung buoc", "guide"))
     assert "muốn được hướng dẫn từng bước việc gì" in messages[0]["text"] and events == []
@@ -93,7 +94,8 @@ async def test_typed_request_opens_the_guide_of_the_last_answer(service):
 
 async def test_unknown_or_stepless_entries_get_a_polite_reply(service):
     for entry_id in ("vneid-khong-co", OTHER.id):
-        messages, events = await run(ActionGuide(service), tracker("/guide", "guide", [{"entity": "entry_id", "value": entry_id}]))
+        pressed = tracker("/guide", "guide", [{"entity": "entry_id", "value": entry_id}])
+        messages, events = await run(ActionGuide(service), pressed)
         assert messages[0]["text"] and events == []
 
 
@@ -170,7 +172,8 @@ async def test_guide_words_filed_under_small_talk_drive_the_guide(service, text,
 async def test_real_small_talk_during_a_guide_gets_its_usual_reply(service):
     messages, events = await run(ActionGuide(service), tracker("cảm ơn cháu nhiều", "thank", slots=at_step(2)))
     assert messages[0]["response"] == "utter_thank" and events == []
-    messages, events = await run(ActionGuide(service), tracker("chào cháu, bác đi chợ đây", "goodbye", slots=at_step(2)))
+    bye = tracker("chào cháu, bác đi chợ đây", "goodbye", slots=at_step(2))
+    messages, events = await run(ActionGuide(service), bye)
     assert messages[0]["response"] == "utter_goodbye" and slots(events)["guide_entry"] is None
     messages, _ = await run(ActionGuide(service), tracker("sai bét rồi", "feedback", slots=at_step(2)))
     assert messages[0]["text"].startswith("Xin lỗi")  # negative feedback reply, a person offered
@@ -206,16 +209,18 @@ async def test_helper_mode_adds_notes_and_the_printable_link(service):
 
 
 async def test_helper_logout(service):
-    messages, events = await run(ActionHelperLogout(), tracker("thoat che do to cong nghe", "helper_logout", slots={"helper_mode": True}))
+    on = {"helper_mode": True}
+    messages, events = await run(ActionHelperLogout(), tracker("thoat che do to cong nghe", "helper_logout", slots=on))
     assert "Đã tắt" in messages[0]["text"] and slots(events) == {"helper_mode": False}
-    messages, events = await run(ActionAnswerQuestion(service), tracker("thoat che do to cong nghe so", slots={"helper_mode": True}))
+    messages, events = await run(ActionAnswerQuestion(service), tracker("thoat che do to cong nghe so", slots=on))
     assert slots(events) == {"helper_mode": False}
 
 
 async def test_print_link_for_the_open_guide_or_the_last_answer(service):
     messages, _ = await run(ActionPrintGuide(service), tracker("in huong dan", "guide_print", slots=at_step(2)))
     assert "https://tro-ly.example.vn/webhooks/webchat/guide/vneid-quen-mat-khau" in messages[0]["text"]
-    messages, _ = await run(ActionPrintGuide(service), tracker("in huong dan", "guide_print", slots={"last_entry": OTHER.id}))
+    after_other = tracker("in huong dan", "guide_print", slots={"last_entry": OTHER.id})
+    messages, _ = await run(ActionPrintGuide(service), after_other)
     assert "không có các bước" in messages[0]["text"]
     messages, _ = await run(ActionPrintGuide(service), tracker("in huong dan", "guide_print"))
     assert "hỏi một việc trước" in messages[0]["text"]
