@@ -9,6 +9,9 @@ resident receives it -> staff close with a resolution -> the resident is told ->
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -25,6 +28,7 @@ from bot.channels.telegram_format import APOLOGY
 from bot.launch import Bot
 from bot.settings import Settings
 from bot.store.accounts import Accounts
+from bot.store.activity import VIETNAM, member_ref
 from bot.store.tickets import Tickets
 from tests.conftest import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegram
@@ -37,6 +41,7 @@ pytestmark = pytest.mark.e2e
 TOKEN = token(44)
 GROUP = -1004400  # the commune team's Telegram group
 STAFF = "can-bo-lan"
+MEMBER_CODE = "TCN44"  # a community digital-technology team member's code (BOT_HELPER_CODES)
 CODE_RE = re.compile(r"HT-[A-Z]{2}\d{3}")
 CONTACTS = {
     "people": [{"name": "Tổ công nghệ số cộng đồng", "how": "hỏi trưởng thôn"},
@@ -62,7 +67,7 @@ def bot(tmp_path_factory, fake) -> Iterator[Bot]:
     contacts = workdir / "contacts.yml"
     contacts.write_text(yaml.safe_dump(CONTACTS, allow_unicode=True), encoding="utf-8")
     env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.url, "BOT_CONTACTS_FILE": str(contacts),
-           "BOT_ADMIN_URL": "http://quantri.test"}
+           "BOT_ADMIN_URL": "http://quantri.test", "BOT_HELPER_CODES": MEMBER_CODE}
     running = Bot(workdir, env=env)
     try:
         running.start()
@@ -179,6 +184,20 @@ def test_the_resident_can_go_back_to_the_bot_while_the_ticket_stays_open(relay, 
     before = len(fake.sent_messages(TOKEN, chat))
     staff.post(f"/tickets/{code}/reply", {"text": "Bác cần gì thêm cứ nhắn nhé."})
     assert "Bác cần gì thêm" in fake.wait_for_messages(TOKEN, chat, 1, after=before)[0]["text"]
+
+
+def test_a_team_member_records_help_that_the_commune_downloads_as_csv(relay, admin):
+    staff, _ = admin
+    chat = 4403
+    assert "đã bật chế độ Tổ công nghệ số" in texts(relay.ask(chat, f"mã tổ công nghệ số {MEMBER_CODE}"))
+    done = texts(relay.ask(chat, "ghi nhận: giúp bà Hai phường Hoàn Kiếm kích hoạt VNeID"))
+    assert "Đã ghi nhận" in done and "Phường Hoàn Kiếm" in done
+    month = dt.datetime.now(VIETNAM).strftime("%Y-%m")
+    download = staff.get(f"/tickets/report.csv?month={month}")
+    assert download.status_code == 200 and download.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert [r[2:4] for r in rows[1:]] == [[member_ref(MEMBER_CODE), "Phường Hoàn Kiếm, Thành phố Hà Nội"]]
+    assert "giúp bà Hai phường Hoàn Kiếm kích hoạt VNeID" in rows[1][6] and MEMBER_CODE not in download.text
 
 
 def test_the_web_chat_inbox_endpoint_checks_its_input(bot):
