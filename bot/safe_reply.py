@@ -23,6 +23,14 @@ def with_notice(notice: Notice, reply: Reply) -> Reply:
     return dataclasses.replace(reply, text=f"{notice.text}\n\n{reply.text}".strip())
 
 
+def unanswered(shown: Reply, declined: Reply) -> Reply:
+    """`shown` to the resident, but on record as the declined reply it replaces (declined, reason, confidence...),
+    so the unanswered question still reaches the admins' list."""
+    shown_fields = {"text", "buttons", "entry_id"}
+    outcome = {f.name: getattr(declined, f.name) for f in dataclasses.fields(declined) if f.name not in shown_fields}
+    return dataclasses.replace(shown, **outcome)
+
+
 def safe_reply(text: str, answer: Callable[[str], Reply], by_id: dict[str, Entry]) -> Reply:
     """Answer a (masked) message with `answer`, with the safety notice first when it held a number."""
     notice = notice_for(text)
@@ -31,7 +39,8 @@ def safe_reply(text: str, answer: Callable[[str], Reply], by_id: dict[str, Entry
     reply = answer(question_part(text)) if asks_something(text) else None
     if notice.level is Level.SECRET and (reply is None or reply.declined):
         entry = by_id.get(SAFETY_ENTRY_ID)
-        reply = answer_entry(entry, by_id) if entry else Reply("", [HUMAN_BUTTON], reason="secret")
+        safety = answer_entry(entry, by_id) if entry else Reply("", [HUMAN_BUTTON], reason="secret")
+        reply = safety if reply is None else unanswered(safety, reply)
     elif reply is None:
         reply = Reply(ASK_OR_PERSON, [HUMAN_BUTTON], reason="personal number")
     return with_notice(notice, reply)

@@ -102,6 +102,7 @@ def test_a_bare_secret_gets_the_warning_and_the_safety_entry_with_its_source():
 def test_a_secret_whose_question_is_declined_still_gets_the_safety_entry():
     reply = safe_reply(mask("passcode 573019 abc xyz"), FakeSearch(declines=True), BY_ID)
     assert reply.text.startswith(SECRET_WARNING) and reply.entry_id == SAFETY_ENTRY_ID
+    assert reply.declined and reply.reason == "weak"  # still on the admins' list of unanswered questions
 
 
 def test_without_the_safety_entry_the_warning_stands_alone_with_a_person_button():
