@@ -4,6 +4,7 @@ the local fake Zalo (signed webhooks in, the OA send-message and token endpoints
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,8 +108,15 @@ def test_out_of_scope_is_declined(zb):
 
 
 def test_request_for_a_person(zb):
-    reply = joined(zb.ask("3005", "toi muon gap nguoi that ho tro"))
-    assert "Tổ công nghệ số cộng đồng" in reply and "Công an xã/phường" in reply
+    (question,) = zb.ask("3005", "toi muon gap nguoi that ho tro")
+    assert "xã/phường nào" in question.text and "Không rõ / nơi khác" in [b["title"] for b in question.buttons]
+    reply = joined(zb.ask("3005", "không rõ", count=2)[1:])
+    assert "Tổ công nghệ số cộng đồng" in reply and "Công an xã/phường" in reply and "HT-" in reply
+    # the ticket is open: one short "passed on" note, then the bot stays quiet (no apology for the silence)
+    assert "Đã chuyển tin nhắn của bạn tới cán bộ" in zb.ask("3005", "alo", count=3)[-1].text
+    assert zb.hook.post(zb.hook.text("3005", "cán bộ ơi")).status_code == 200
+    time.sleep(3)
+    assert len(zb.fake.messages_to("3005")) == 3
 
 
 def test_follow_gets_a_welcome(zb):
