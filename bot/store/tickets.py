@@ -130,7 +130,7 @@ class Tickets:
                history: Iterable[tuple[str, str]] = (), now: dt.datetime | None = None) -> Ticket:
         """Open a ticket with the recent conversation as its first messages ((kind, text) pairs, oldest first)."""
         now = now or utcnow()
-        history = [(kind, _clean(text)) for kind, text in history if kind in KINDS and _clean(text)]
+        history = [(kind, cleaned) for kind, text in history if kind in KINDS and (cleaned := _clean(text))]
         for _ in range(20):
             try:
                 with self.engine.begin() as conn:
