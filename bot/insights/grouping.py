@@ -1,22 +1,24 @@
 """Group the questions the bot could not answer, so admins see what residents ask most and can add it.
 
-Two questions are compared on their masked text, with placeholders such as "[mã số]" removed (every
-masked message has them; they say nothing about the question):
-- words: the share of meaningful words they have in common (Jaccard), after expanding chat
-  abbreviations ("ko dc"), dropping accents and filler words ("cho em hỏi", "làm sao", "ạ");
+Questions are compared on their masked text, with placeholders such as "[mã số]" removed (every
+masked message has them; they say nothing about the question), by two signals:
+- words: the meaningful words they share, after expanding chat abbreviations ("ko dc"), dropping
+  accents and filler words ("cho em hỏi", "làm sao", "ạ"); a weighted Jaccard where each word weighs
+  its inverse document frequency in the log, so a word many questions share ("vneid", "thẻ") counts
+  less than a rare one ("khai tử");
 - meaning: the embedding model's cosine. multilingual-e5-small puts almost any two short Vietnamese
   questions above 0.8 ("quên mật khẩu VNeID" and "đổi mật khẩu VNeID" score 0.97, an accented
   question and its unaccented twin only 0.85), so the cosine alone cannot tell them apart: it only
-  nudges the word score up or down around MODEL_CENTRE.
+  nudges the word score up or down around `model_centre`.
 
     score = words in common + model_weight * (cosine - model_centre)
 
-Identical questions (ignoring case, accents, punctuation and abbreviations) are merged first. Then
-groups are merged, most similar first, while the average score between their questions stays at or
-above the threshold (average-linkage clustering). Questions sharing no meaningful word can never
-reach it, so only pairs that share a word are linked, and the clustering runs separately on each
-connected set of linked questions: that keeps 10,000 questions to seconds (bench/insights.py).
-The defaults were chosen on our own labelled set (tests/data/insights_questions.jsonl, "calibration").
+Texts with the same meaningful words are one question from the start (however they are greeted,
+accented or abbreviated). Then groups are merged, most similar first, while the average score between
+their questions stays at or above the threshold (average-linkage clustering). A log of more than
+MAX_AT_ONCE distinct questions is clustered in rounds (see _cluster), which keeps memory bounded.
+The defaults were chosen on our own labelled set (tests/data/insights_questions.jsonl, "calibration"
+half; the "check" half is held out) and on bench/insights.py's synthetic log.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from typing import Any
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
 from bot.insights.records import as_utc, field, utcnow
@@ -43,7 +44,8 @@ Embed = Callable[[list[str]], np.ndarray]
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
 RECENT_DAYS = 7
 EXAMPLES = 5
-_BLOCK = 512  # rows of the score matrix computed at once (512 x 10,000 floats = 20 MB per array)
+MAX_AT_ONCE = 2000  # distinct questions clustered exactly at once (2,000² scores = 16 MB)
+_BLOCK = 512  # rows of a score matrix computed at once
 
 # Filler words. A message typed with accents is read as typed (so "nhà", "đăng", "mã" stay meaningful
 # while "nha", "đang", "mà" are dropped); in an unaccented message only the words that are filler
@@ -122,22 +124,37 @@ def content_words(text: str) -> list[str]:
 
 
 def duplicate_key(text: str) -> str:
-    """Questions with the same key are the same question typed differently (case, accents, punctuation,
-    abbreviations); placeholders are kept, so '[mã số]' and '[số điện thoại]' alone stay apart."""
+    """Texts with the same key ask the same thing: the same meaningful words, whatever the case,
+    accents, punctuation, abbreviations, fillers and word order. A text without meaningful words
+    (only placeholders, a greeting) keeps its own key, so '[mã số]' and '[số điện thoại]' stay apart."""
+    content = content_words(text)
+    if content:
+        return " ".join(sorted(content))
     parts = re.split(f"({PLACEHOLDER.pattern})", text)
-    return " ".join(
+    return "\0" + " ".join(
         part if PLACEHOLDER.fullmatch(part) else " ".join(deaccent(t) for t in expand_abbreviations(words(part)))
         for part in parts
     ).strip()
 
 
-def _readability(form: str) -> tuple[int, int]:
-    return (sum(map(is_accented, words(form))), -len(form))
+def _readability(form: str) -> tuple[bool, int]:
+    """Typed with accents, then shorter (fewer greetings and particles): easier for an admin to read."""
+    toks = words(form)
+    return (bool(toks) and sum(map(is_accented, toks)) / len(toks) >= _TYPED_WITH_ACCENTS, -len(form))
+
+
+def _shown_form(forms: Counter[str]) -> str:
+    """The wording asked most often (case, accents and punctuation aside), in its most readable form."""
+    wordings: dict[str, list[str]] = {}
+    for form in forms:
+        wordings.setdefault(" ".join(deaccent(w) for w in words(form)), []).append(form)
+    best = max(wordings.values(), key=lambda fs: (sum(forms[f] for f in fs), max(map(_readability, fs))))
+    return max(best, key=lambda f: (_readability(f), forms[f]))
 
 
 @dataclass
 class _Question:
-    """One distinct question after merging exact duplicates."""
+    """One distinct question: the texts that share a duplicate_key."""
 
     forms: Counter[str] = dc_field(default_factory=Counter)
     reasons: Counter[str] = dc_field(default_factory=Counter)
@@ -145,16 +162,12 @@ class _Question:
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
     recent: int = 0
-    content: list[str] = dc_field(default_factory=list)  # its content_words, once all its forms are known
+    content: list[str] = dc_field(default_factory=list)  # its content_words
+    text: str = ""  # how it is shown (_shown_form)
 
     @property
     def count(self) -> int:
         return len(self.records)
-
-    @property
-    def text(self) -> str:
-        """The way it was typed most often; on a tie, the one with accents (easier to read)."""
-        return max(self.forms.items(), key=lambda kv: (kv[1], *_readability(kv[0])))[0]
 
     def add(self, index: int, text: str, at: dt.datetime, reason: str, since: dt.datetime) -> None:
         self.forms[text] += 1
@@ -174,15 +187,21 @@ def _merge_duplicates(records: Iterable[Any], now: dt.datetime) -> list[_Questio
             continue
         at = as_utc(field(record, "at"))
         reason = str(field(record, "reason") or field(record, "outcome") or "unknown")
-        merged.setdefault(duplicate_key(text) or text, _Question()).add(index, text, at, reason, since)
+        merged.setdefault(duplicate_key(text), _Question()).add(index, text, at, reason, since)
     for question in merged.values():
+        question.text = _shown_form(question.forms)
         question.content = content_words(question.text)
     # Most asked first, then by key: the same input always gives the same groups in the same order.
     return [merged[k] for k in sorted(merged, key=lambda k: (-merged[k].count, k))]
 
 
+def _model_text(question: _Question) -> str:
+    """What the model reads: the words as typed, placeholders removed, abbreviations expanded."""
+    return " ".join(expand_abbreviations(words(PLACEHOLDER.sub(" ", question.text))))
+
+
 class _Scores:
-    """Pairwise scores of the distinct questions: shared words (Jaccard) nudged by the model's cosine."""
+    """Pairwise scores of the distinct questions: shared words (weighted Jaccard) nudged by the model's cosine."""
 
     def __init__(self, questions: Sequence[_Question], embed: Embed, rule: Similarity) -> None:
         self.rule = rule
@@ -193,13 +212,16 @@ class _Scores:
                 rows.append(i)
                 cols.append(vocab.setdefault(w, len(vocab)))
         n = len(questions)
-        self.word_matrix = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, max(len(vocab), 1)))
-        self.sizes = np.asarray(self.word_matrix.sum(axis=1), dtype=np.float32).ravel()
+        self.has_word = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, max(len(vocab), 1)))
+        asked_by = np.asarray(self.has_word.sum(axis=0), dtype=np.float32).ravel()
+        # A word many questions share ("vneid", "thẻ") says less about what is asked than a rare one
+        # ("khai tử"): each word weighs its inverse document frequency in this log.
+        self.weighted = csr_matrix(self.has_word.multiply(np.log((n + 1) / (asked_by + 1)) + 1))
+        self.sizes = np.asarray(self.weighted.sum(axis=1), dtype=np.float32).ravel()
         self.vectors = np.zeros((n, 1), np.float32)
         # A question sharing no word with any other can only be alone (a zero vector keeps it so):
-        # embedding only the others saves the slowest step.
-        shared_words = np.asarray(self.word_matrix.sum(axis=0)).ravel() >= 2
-        linkable = np.flatnonzero(self.word_matrix @ shared_words.astype(np.float32)).tolist()
+        # embedding only the others saves time in the slowest step.
+        linkable = np.flatnonzero(self.has_word @ (asked_by >= 2).astype(np.float32)).tolist()
         if linkable:
             vectors = np.asarray(embed([_model_text(questions[i]) for i in linkable]), dtype=np.float32)
             if vectors.ndim != 2 or len(vectors) != len(linkable):
@@ -208,64 +230,85 @@ class _Scores:
             self.vectors = np.zeros((n, vectors.shape[1]), np.float32)
             self.vectors[linkable] = vectors
 
-    def block(self, a: np.ndarray | slice, b: np.ndarray | slice) -> np.ndarray:
+    def block(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Scores of questions `a` (rows) against questions `b` (columns)."""
-        shared = (self.word_matrix[a] @ self.word_matrix[b].T).toarray()
+        shared = (self.weighted[a] @ self.has_word[b].T).toarray()
         union = self.sizes[a][:, None] + self.sizes[b][None, :] - shared
         score = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
-        cosine = self.vectors[a] @ self.vectors[b].T
-        score += self.rule.model_weight * (cosine - self.rule.model_centre)
+        score += self.rule.model_weight * (self.vectors[a] @ self.vectors[b].T - self.rule.model_centre)
         return score
 
-    def linked_sets(self) -> list[np.ndarray]:
-        """Sets of questions connected by pairs scoring at least the threshold (clusters never span two)."""
-        n = len(self.sizes)
-        rows, cols = [], []
-        for start in range(0, n, _BLOCK):
-            r, c = np.nonzero(self.block(slice(start, min(n, start + _BLOCK)), slice(0, n)) >= self.rule.threshold)
-            rows.append(r + start)
-            cols.append(c)
-        r, c = np.concatenate(rows), np.concatenate(cols)
-        graph = csr_matrix((np.ones(len(r), np.int8), (r, c)), shape=(n, n))
-        _, label = connected_components(graph, directed=False)
-        order = np.argsort(label, kind="stable")
-        return np.split(order, np.flatnonzero(np.diff(label[order])) + 1)
+    def averages(self, a: np.ndarray, clusters: list[np.ndarray]) -> np.ndarray:
+        """Average score of each question in `a` with each cluster's questions (rows by columns)."""
+        members = np.concatenate(clusters)
+        which = np.repeat(np.arange(len(clusters)), [len(c) for c in clusters])
+        onehot = csr_matrix((np.ones(len(members), np.float32), (np.arange(len(members)), which)))
+        out = np.empty((len(a), len(clusters)), np.float32)
+        for start in range(0, len(a), _BLOCK):
+            out[start : start + _BLOCK] = onehot.T.dot(self.block(a[start : start + _BLOCK], members).T).T
+        return out / np.array([len(c) for c in clusters], np.float32)
 
 
-def _model_text(question: _Question) -> str:
-    """What the model reads: the words as typed, placeholders removed, abbreviations expanded."""
-    return " ".join(expand_abbreviations(words(PLACEHOLDER.sub(" ", question.text))))
-
-
-def _clusters(scores: np.ndarray, rule: Similarity) -> list[np.ndarray]:
-    """Average-linkage clusters (positions into `scores`) whose average score is at least the threshold."""
+def _average_linkage(scores: np.ndarray, rule: Similarity) -> list[np.ndarray]:
+    """Clusters (positions into `scores`) merged while their average score is at least the threshold."""
     if len(scores) == 1:
         return [np.array([0])]
     distance = np.maximum(rule.top - scores, 0.0)
     np.fill_diagonal(distance, 0.0)
-    distance = (distance + distance.T) / 2  # exact symmetry, which squareform requires
+    distance = np.maximum(distance, distance.T)  # exact symmetry, which squareform requires
     tree = linkage(squareform(distance, checks=False), method="average")
-    label = fcluster(tree, t=rule.top - rule.threshold + 1e-9, criterion="distance")
+    label = fcluster(tree, t=rule.top - rule.threshold + 1e-6, criterion="distance")
     return [np.flatnonzero(label == k) for k in np.unique(label)]
 
 
-def _group(members: list[_Question], scores: np.ndarray, examples: int) -> QuestionGroup:
-    counts = np.array([q.count for q in members], dtype=np.float32)
-    centrality = scores @ counts  # how close each question is to the group's questions, as often as asked
-    order = sorted(range(len(members)), key=lambda i: (-centrality[i], -members[i].count, members[i].text))
+def _cluster(scores: _Scores, n: int, rule: Similarity) -> list[np.ndarray]:
+    """Average-linkage clusters of questions 0..n-1 (most asked first), at most MAX_AT_ONCE at a time.
+
+    The most asked MAX_AT_ONCE questions are clustered exactly; each rarer one joins the cluster it
+    is on average closest to, if that average reaches the threshold; the rest go to the next round.
+    Memory stays bounded (MAX_AT_ONCE² scores) however long the log."""
+    remaining = np.arange(n)
+    clusters: list[np.ndarray] = []
+    while len(remaining):
+        head, tail = remaining[:MAX_AT_ONCE], remaining[MAX_AT_ONCE:]
+        found = [head[c] for c in _average_linkage(scores.block(head, head), rule)]
+        joined: list[list[int]] = [[] for _ in found]
+        left = []
+        if len(tail):
+            averages = scores.averages(tail, found)
+            best = averages.argmax(axis=1)
+            for i, k, ok in zip(tail, best, averages[np.arange(len(tail)), best] >= rule.threshold):
+                (joined[k] if ok else left).append(i)
+        clusters += [np.concatenate([c, np.array(j, dtype=c.dtype)]) for c, j in zip(found, joined)]
+        remaining = np.array(left, dtype=remaining.dtype)
+    return clusters
+
+
+def _centrality(scores: _Scores, members: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """How close each member is to the group's questions, weighted by how often each was asked."""
+    out = np.empty(len(members), np.float32)
+    for start in range(0, len(members), _BLOCK):
+        out[start : start + _BLOCK] = scores.block(members[start : start + _BLOCK], members) @ counts
+    return out
+
+
+def _group(questions: Sequence[_Question], members: np.ndarray, scores: _Scores, examples: int) -> QuestionGroup:
+    group = [questions[i] for i in members]
+    counts = np.array([q.count for q in group], dtype=np.float32)
+    centrality = _centrality(scores, members, counts)
+    order = sorted(range(len(group)), key=lambda i: (-centrality[i], -group[i].count, group[i].text))
     reasons: Counter[str] = Counter()
-    for q in members:
+    for q in group:
         reasons.update(q.reasons)
-    texts = [members[i].text for i in order]
     return QuestionGroup(
-        representative=texts[0],
+        representative=group[order[0]].text,
         count=int(counts.sum()),
-        examples=tuple(dict.fromkeys(texts))[:examples],
-        first_at=min(q.first_at for q in members),  # type: ignore[type-var]
-        last_at=max(q.last_at for q in members),  # type: ignore[type-var]
+        examples=tuple(group[i].text for i in order[:examples]),
+        first_at=min(q.first_at for q in group),  # type: ignore[type-var]
+        last_at=max(q.last_at for q in group),  # type: ignore[type-var]
         reasons=dict(reasons.most_common()),
-        recent=sum(q.recent for q in members),
-        records=tuple(sorted(i for q in members for i in q.records)),
+        recent=sum(q.recent for q in group),
+        records=tuple(sorted(i for q in group for i in q.records)),
     )
 
 
@@ -278,17 +321,13 @@ def group_unanswered(
 ) -> list[QuestionGroup]:
     """Group unanswered questions (records with masked `text`, `at`, `reason`) that ask the same thing.
 
-    `embed(texts)` returns unit vectors (E5Embedder.encode_queries in production). Groups come most
-    asked first, then most recently asked; `recent` counts the RECENT_DAYS before `now`."""
+    `embed(texts)` returns unit vectors: E5Embedder.encode_queries in production, best through
+    bot.search.embcache.EmbeddingCache so that a reload only embeds the questions asked since.
+    Groups come most asked first, then most recently asked; `recent` counts the RECENT_DAYS before `now`."""
     questions = _merge_duplicates(records, as_utc(now) if now else utcnow())
     if not questions:
         return []
     scores = _Scores(questions, embed, rule)
-    groups: list[QuestionGroup] = []
-    for linked in scores.linked_sets():
-        block = scores.block(linked, linked)
-        for cluster in _clusters(block, rule):
-            members = [questions[i] for i in linked[cluster]]
-            groups.append(_group(members, block[np.ix_(cluster, cluster)], examples))
+    groups = [_group(questions, members, scores, examples) for members in _cluster(scores, len(questions), rule)]
     groups.sort(key=lambda g: (-g.count, -g.last_at.timestamp(), g.representative))
     return groups
