@@ -25,6 +25,15 @@ done
 # Load the model now, while Rasa starts, not when the first resident asks.
 .venv-actions/bin/python -m bot.warmup "http://127.0.0.1:$ACTIONS_PORT/webhook" &
 
+# The admin page too, when the office has switched it on (BOT_ADMIN_ENABLED=1 and an account: docs/admin.md).
+admin_msg="  Admin page: off (docs/admin.md: BOT_ADMIN_ENABLED=1 and 'make kb ARGS=\"user add NAME --role publisher\"')"
+if [ "${BOT_ADMIN_ENABLED:-}" = 1 ] && [ "${1:-}" != "shell" ]; then
+  .venv-actions/bin/python -m bot.admin.web > .cache/logs/admin.log 2>&1 &
+  admin_pid=$!
+  trap 'kill $actions_pid $admin_pid 2>/dev/null || true' EXIT INT TERM
+  admin_msg="  Admin page: http://${BOT_ADMIN_HOST:-127.0.0.1}:${BOT_ADMIN_PORT:-5080}/ (log: .cache/logs/admin.log)"
+fi
+
 if [ "${1:-}" = "shell" ]; then
   .venv-rasa/bin/rasa shell --model models --endpoints endpoints.yml --port "$RASA_PORT"
   exit
@@ -39,6 +48,7 @@ cat <<MSG
          -d '{"sender": "me", "message": "quen mat khau vneid"}'
   or stop it and run: make shell
   Action server log: .cache/logs/actions.log
+$admin_msg
 
 MSG
 # Rasa's HTTP API (conversations, model) only with a token: it would expose every conversation.

@@ -1,6 +1,7 @@
 """Search over a small real FAISS index (fake embedder), the cache, and hot swapping."""
 
 import os
+import threading
 import time
 
 import pytest
@@ -64,7 +65,12 @@ def test_service_picks_up_a_new_index_without_restart(tmp_path, small_entries, f
     new = make_entry("dich-vu-cong-nop-ho-so", "Nộp hồ sơ trực tuyến", ["nộp hồ sơ", "nop ho so online", "gửi hồ sơ", "nop ho so dvc"])
     time.sleep(0.01)  # distinct mtime for the pointer
     build_index([*small_entries, new], fake_embedder, "fake", tmp_path, progress=False)
+    release = threading.Event()
+    real_load = service_mod.load_index
+    monkeypatch.setattr(service_mod, "load_index", lambda path: release.wait(10) and real_load(path))
     assert svc.searcher() is before  # the new index loads in the background; requests keep the old one
+    assert svc.searcher() is before
+    release.set()
     svc.wait_for_reload()
     after = svc.searcher()
     assert after is not before and "dich-vu-cong-nop-ho-so" in after.by_id

@@ -104,7 +104,9 @@ def test_asking_for_a_person(relay):
 
 def test_button_presses_round_trip(relay):
     chat, fake = 107, relay.fake
-    [answer] = relay.ask(chat, "Quên mật khẩu VNeID thì lấy lại thế nào?")
+    # an entry without steps: its spare button slots carry follow-up entries (one with steps has
+    # "Hướng dẫn từng bước" instead)
+    [answer] = relay.ask(chat, "VNeID là cái ứng dụng gì thế, dùng vào việc gì?")
     before = len(fake.sent_messages(relay.token, chat))
     fake.press_button(relay.token, chat, title="👍 Hữu ích")
     assert "Cảm ơn" in joined(relay.replies(chat, before))
@@ -274,3 +276,37 @@ def test_slow_rasa_gets_an_apology_in_time_and_long_answers_are_split(fake, tmp_
             assert rasa.requests[-1] == {"sender": "tg-502", "message": "chậm"}
         finally:
             assert relay.stop() == 0
+
+
+def test_resident_walks_the_vneid_activation_guide_and_gets_a_person_when_stuck(relay):
+    """The issue's acceptance path on Telegram: every step by button, a typed 'tiep' without diacritics,
+    the finish with its source; then stuck at a step → that step's common problems → a person."""
+    chat, fake = 110, relay.fake
+
+    def press(title: str) -> list[dict]:
+        before = len(fake.sent_messages(relay.token, chat))
+        fake.press_button(relay.token, chat, title=title)
+        return relay.replies(chat, before)
+
+    [answer] = relay.ask(chat, "cách kích hoạt tài khoản định danh điện tử trên VNeID sau khi được duyệt")
+    assert answer["text"].startswith("Kích hoạt") and ["Hướng dẫn từng bước"] in keyboard(answer)
+    [step] = press("Hướng dẫn từng bước")
+    total = int(step["text"].split("Bước 1/")[1].split(":")[0])
+    assert total >= 3 and "Nguồn: http" in step["text"]
+    [step] = relay.ask(chat, "tiep")  # typed, no diacritics
+    assert "Bước 2/" in step["text"]
+    for n in range(3, total + 1):
+        [step] = press("Tiếp ▶")
+        assert f"Bước {n}/{total}" in step["text"]
+    [done] = press("Xong ✓")
+    assert done["text"].startswith("Xong rồi!") and "Nguồn: http" in done["text"]
+
+    [step] = press("Làm lại từ đầu")
+    assert "Bước 1/" in step["text"]
+    [step] = press("Tiếp ▶")
+    [stuck] = press("Bị kẹt ở bước này")
+    assert "Bước 2/" in stuck["text"] and "người ta hay gặp" in stuck["text"] and "12 số" in stuck["text"]
+    [commune] = press("Gặp người hỗ trợ")
+    assert "xã/phường nào" in commune["text"]
+    reply = joined(press("Không rõ / nơi khác"))
+    assert "HT-" in reply and "Tổ công nghệ số cộng đồng" in reply
