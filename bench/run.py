@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.grade import grade, load, summary
-from bench import tts
+from bench import publish, tts
 from bot.launch import ACTIONS_PY, RASA, Bot
 from bot.search.hybrid import HybridSearcher
 from bot.search.service import SearchService
@@ -197,6 +197,8 @@ def markdown(report: dict) -> str:
     lines += ["", "e5 = the embedding model on the query as typed; hybrid = accent restoration + BM25 + e5, fused by rank.", ""]
     if "tts" in report:
         lines += tts.markdown(report["tts"])
+    if "publish" in report:
+        lines += publish.markdown(report["publish"])
     return "\n".join(lines)
 
 
@@ -218,6 +220,8 @@ def main() -> int:
     report["end_to_end"] = end_to_end(sets)
     print("spoken replies…", flush=True)
     report["tts"] = tts.measure(searcher.entries)
+    print("publishing under load…", flush=True)
+    report["publish"] = publish.run()
     OUT.mkdir(exist_ok=True)
     plot(report, OUT / "report.png")
     (OUT / "results.json").write_text(
