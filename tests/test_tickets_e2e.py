@@ -28,7 +28,8 @@ from bot.channels.telegram_format import APOLOGY
 from bot.launch import Bot
 from bot.settings import Settings
 from bot.store.accounts import Accounts
-from bot.store.activity import VIETNAM, member_ref
+from bot.localtime import VIETNAM_TZ
+from bot.store.activity import member_ref
 from bot.store.tickets import Tickets
 from tests.conftest import FakeEmbedder
 from tests.fakes.telegram_api import FakeTelegram
@@ -192,7 +193,7 @@ def test_a_team_member_records_help_that_the_commune_downloads_as_csv(relay, adm
     assert "đã bật chế độ Tổ công nghệ số" in texts(relay.ask(chat, f"mã tổ công nghệ số {MEMBER_CODE}"))
     done = texts(relay.ask(chat, "ghi nhận: giúp bà Hai phường Hoàn Kiếm kích hoạt VNeID"))
     assert "Đã ghi nhận" in done and "Phường Hoàn Kiếm" in done
-    month = dt.datetime.now(VIETNAM).strftime("%Y-%m")
+    month = dt.datetime.now(VIETNAM_TZ).strftime("%Y-%m")
     download = staff.get(f"/tickets/report.csv?month={month}")
     assert download.status_code == 200 and download.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.settings import ROOT
-from bot.store.activity import BOM, CSV_HEADER, VIETNAM, HelperActivity, member_ref, month_bounds, report_csv
+from bot.localtime import VIETNAM_TZ
+from bot.store.activity import BOM, CSV_HEADER, HelperActivity, member_ref, month_bounds, report_csv
 from bot.store.tickets import CLOSED, OPEN, TicketClosed, TicketNotFound, Tickets, new_code, normal_code
 from bot.privacy import mask
 
@@ -134,7 +135,7 @@ def test_member_is_never_the_raw_code():
 
 def test_month_bounds_are_vietnam_calendar_months():
     start, end = month_bounds("2026-12")
-    assert start == dt.datetime(2026, 12, 1, tzinfo=VIETNAM) and end == dt.datetime(2027, 1, 1, tzinfo=VIETNAM)
+    assert start == dt.datetime(2026, 12, 1, tzinfo=VIETNAM_TZ) and end == dt.datetime(2027, 1, 1, tzinfo=VIETNAM_TZ)
     for bad in ("2026-13", "11/2026", "", "2026-1"):
         with pytest.raises(ValueError):
             month_bounds(bad)

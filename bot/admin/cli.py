@@ -17,11 +17,12 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge.export import export_entries
+from bot.knowledge.importers import ImportDefaults, ImportFailed, read_entries
 from bot.knowledge.loader import KnowledgeError, advice, load_entries
 from bot.knowledge.model import TOPICS, render_answer
 from bot.settings import Settings
 from bot.store.accounts import ROLES, Accounts
-from bot.store.knowledge import Conflict, KnowledgeStore, NotFound, ValidationFailed
+from bot.store.knowledge import Conflict, KnowledgeStore, NotFound, ValidationFailed, validate
 
 OK, INVALID, USAGE, CONFLICT, NOT_FOUND, PUBLISH_FAILED = 0, 1, 2, 3, 4, 5
 
@@ -146,8 +147,7 @@ class Cli:
         return OK
 
     def import_(self, args) -> int:
-        from bot.store.knowledge import validate
-
+        defaults = ImportDefaults(topic=args.topic, source=args.source, checked=args.checked, id_prefix=args.topic)
         entries, problems = [], []
         for path in args.paths:
             if Path(path).is_dir():  # a folder in the seed format (knowledge/, or an export)
@@ -156,11 +156,6 @@ class Cli:
                 except KnowledgeError as err:
                     problems += err.problems
                 continue
-            from bot.knowledge.importers import ImportDefaults, ImportFailed, read_entries
-
-            defaults = ImportDefaults(topic=args.topic, source=args.source,
-                                      checked=dt.date.fromisoformat(args.checked) if args.checked else None,
-                                      id_prefix=args.topic)
             try:
                 raws = read_entries(Path(path), defaults)
             except ImportFailed as err:
@@ -266,6 +261,13 @@ class Cli:
             print(f"lưu ý: trường '{tip.field}': {tip.message}", file=sys.stderr)
 
 
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ngày phải có dạng NĂM-THÁNG-NGÀY (2026-11-20), đang là {value!r}") from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot.admin", description="Quản trị kho tri thức của trợ lý ảo.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -295,7 +297,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+")
     s.add_argument("--topic", choices=list(TOPICS))
     s.add_argument("--source", help="trang chính thức cho tài liệu (DOCX, PDF, Markdown)")
-    s.add_argument("--checked", help="ngày kiểm tra YYYY-MM-DD")
+    s.add_argument("--checked", type=_date, help="ngày kiểm tra YYYY-MM-DD")
     s = sub.add_parser("export", help="xuất ra thư mục theo mẫu knowledge/")
     s.add_argument("folder")
     sub.add_parser("validate", help="kiểm tra các mục đang dùng")

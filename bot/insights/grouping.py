@@ -35,7 +35,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 from scipy.spatial.distance import squareform
 
-from bot.insights.records import as_utc, field, utcnow
+from bot.insights.records import field
+from bot.localtime import as_utc, utcnow
 from bot.text import deaccent, expand_abbreviations, is_accented, words
 
 Embed = Callable[[list[str]], np.ndarray]

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+from bot.localtime import VIETNAM_TZ, as_utc, utcnow
 
 
 def field(record: Any, name: str, default: Any = None) -> Any:
@@ -20,29 +20,9 @@ def field(record: Any, name: str, default: Any = None) -> Any:
     return getattr(record, name, default)
 
 
-def as_utc(value: Any) -> dt.datetime:
-    """A record's time as an aware UTC datetime; a naive one is read as the UTC it was written in."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(
-                f"thời điểm không hợp lệ: {value!r} (cần dạng ISO, ví dụ 2026-11-20T08:30:00+00:00)"
-            ) from None
-    if not isinstance(value, dt.datetime):
-        raise ValueError(f"thời điểm không hợp lệ: {value!r} (cần datetime)")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def week_start(moment: dt.datetime) -> dt.date:
     """The Monday (local date) of the week a moment falls in."""
-    day = as_utc(moment).astimezone(LOCAL_TZ).date()
+    day = as_utc(moment).astimezone(VIETNAM_TZ).date()
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -56,5 +36,5 @@ def last_weeks(weeks: int, now: dt.datetime | None = None) -> list[dt.date]:
 
 def local_midnight(now: dt.datetime) -> dt.datetime:
     """The start of today (local), as UTC."""
-    local = as_utc(now).astimezone(LOCAL_TZ)
+    local = as_utc(now).astimezone(VIETNAM_TZ)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)

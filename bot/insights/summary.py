@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from bot.insights.records import as_utc, field, local_midnight, utcnow
+from bot.insights.records import field, local_midnight
+from bot.localtime import as_utc, utcnow
 
 ANSWERED = "answered"
 

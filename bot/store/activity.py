@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
+from bot.localtime import VIETNAM_TZ, utcnow
 from bot.privacy import mask
-from bot.store.schema import as_utc, engine_for, helper_activity, utcnow
+from bot.store.schema import as_utc, engine_for, helper_activity
 
-VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")  # no daylight saving: a fixed offset is exact
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 CSV_HEADER = ["Ngày", "Giờ", "Thành viên", "Xã/phường", "Chủ đề", "Mục hướng dẫn", "Ghi chú"]
 BOM = "\ufeff"  # Excel reads a CSV as UTF-8 (Vietnamese letters intact) only when it starts with this
@@ -48,8 +48,8 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     if not m:
         raise ValueError("tháng phải có dạng NNNN-TT, ví dụ 2026-11")
     year, number = int(m.group(1)), int(m.group(2))
-    start = dt.datetime(year, number, 1, tzinfo=VIETNAM)
-    end = dt.datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=VIETNAM)
+    start = dt.datetime(year, number, 1, tzinfo=VIETNAM_TZ)
+    end = dt.datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=VIETNAM_TZ)
     return start, end
 
 
@@ -101,7 +101,7 @@ def report_csv(records: list[HelpRecord]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for r in records:
-        local = r.at.astimezone(VIETNAM)
+        local = r.at.astimezone(VIETNAM_TZ)
         writer.writerow([local.strftime("%d/%m/%Y"), local.strftime("%H:%M"), *map(_no_formula, (
             r.member, r.commune, r.topic, r.entry_id, r.note))])
     return (BOM + out.getvalue()).encode("utf-8")

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from bot.localtime import utcnow
 from bot.privacy import mask
-from bot.store.schema import as_utc, engine_for, feedback, questions, utcnow
+from bot.store.schema import as_utc, engine_for, feedback, questions
 
 KEEPS_TEXT = ("low_confidence", "clarify", "declined")
 

@@ -16,8 +16,10 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.knowledge.loader import Problem, check_entry
-from bot.knowledge.model import Entry, topic_of
-from bot.store.schema import as_utc, engine_for, entries, releases, revisions, utcnow
+from bot.knowledge.model import TOPICS, Entry, topic_of
+from bot.localtime import utcnow
+from bot.store.schema import as_utc, engine_for, entries, releases, revisions
+from bot.text import plain
 
 ACTIVE, RETIRED = "active", "retired"
 SEED_AUTHOR = "seed"  # revisions written by the seed sync from knowledge/*.yml
@@ -91,6 +93,10 @@ def _dump(entry: Entry) -> str:
     return json.dumps(entry.to_dict(), ensure_ascii=False, sort_keys=True)
 
 
+def _contains_all(haystack: str, words: list[str]) -> bool:
+    return all(w in haystack for w in words)
+
+
 def _stored(row) -> StoredEntry:
     return StoredEntry(Entry.from_dict(json.loads(row.data), row.topic), row.status, row.revision,
                        as_utc(row.updated_at), row.updated_by)
@@ -105,22 +111,12 @@ def validate(raw: dict) -> Entry:
     """Check a raw entry (as the admin form or an import gives it); raise ValidationFailed."""
     eid = raw.get("id") if isinstance(raw, dict) else None
     topic = topic_of(eid) if isinstance(eid, str) else None
-    if isinstance(raw, dict) and raw.get("id") and topic is None:
-        return _raise([Problem("id", "phải bắt đầu bằng một chủ đề: " + ", ".join(f"{t}-" for t in _topics()))])
+    if eid and topic is None:
+        raise ValidationFailed([Problem("id", "phải bắt đầu bằng một chủ đề: " + ", ".join(f"{t}-" for t in TOPICS))])
     entry, problems = check_entry(raw, topic or "")
     if problems or entry is None:
-        _raise(problems)
-    return entry  # type: ignore[return-value]
-
-
-def _topics() -> list[str]:
-    from bot.knowledge.model import TOPICS
-
-    return list(TOPICS)
-
-
-def _raise(problems: list[Problem]):
-    raise ValidationFailed(problems)
+        raise ValidationFailed(problems)
+    return entry
 
 
 class KnowledgeStore:
@@ -145,10 +141,8 @@ class KnowledgeStore:
         with self.engine.connect() as conn:
             found = [_stored(r) for r in conn.execute(query)]
         if text:
-            from bot.text import plain
-
             wanted = plain(text).split()
-            found = [s for s in found if all(w in plain(json.dumps(s.entry.to_dict(), ensure_ascii=False)) for w in wanted)]
+            found = [s for s in found if _contains_all(plain(json.dumps(s.entry.to_dict(), ensure_ascii=False)), wanted)]
         return found
 
     def get(self, entry_id: str) -> StoredEntry | None:
@@ -189,7 +183,7 @@ class KnowledgeStore:
         known = {r.id for r in conn.execute(select(entries.c.id).where(entries.c.status == ACTIVE))}
         missing = [r for r in entry.related if r not in known and r != entry.id]
         if missing:
-            _raise([Problem("related", "không có mục đang dùng: " + ", ".join(missing))])
+            raise ValidationFailed([Problem("related", "không có mục đang dùng: " + ", ".join(missing))])
 
     def _write(self, conn: Connection, entry: Entry, status: str, action: str, author: str, base: int | None,
                comment: str = "") -> StoredEntry:
@@ -278,7 +272,7 @@ class KnowledgeStore:
             known = {r.id for r in conn.execute(select(entries.c.id).where(entries.c.status == ACTIVE))}
             missing = sorted({r for e in items for r in e.related if r not in known})
             if missing:
-                _raise([Problem("related", "không có mục: " + ", ".join(missing))])
+                raise ValidationFailed([Problem("related", "không có mục: " + ", ".join(missing))])
         return report
 
     # ------------------------------------------------------------------ releases

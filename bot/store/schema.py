@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from bot import localtime
+
 metadata = MetaData()
 
 # The working copy: one row per entry, the latest revision's data (JSON of Entry.to_dict()).
@@ -169,16 +171,9 @@ helper_activity = Table(
 )
 
 
-def utcnow() -> dt.datetime:
-    """Now, timezone-aware UTC."""
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite returns naive datetimes: read them as the UTC they were written in."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
+    """A column's time as aware UTC (SQLite returns naive datetimes), or None."""
+    return None if value is None else localtime.as_utc(value)
 
 
 _engines: dict[str, Engine] = {}

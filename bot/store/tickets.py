@@ -21,8 +21,9 @@ from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.localtime import utcnow
 from bot.privacy import mask
-from bot.store.schema import as_utc, engine_for, ticket_messages, tickets, utcnow
+from bot.store.schema import as_utc, engine_for, ticket_messages, tickets
 
 OPEN, CLOSED = "open", "closed"
 RESIDENT, BOT, STAFF, SYSTEM = "resident", "bot", "staff", "system"

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.web import audit, auth, entries, insights, publishing, tickets
 from bot.admin.web.base import Admin, Area
-from bot.insights.records import LOCAL_TZ
+from bot.localtime import local_text
 from bot.search.embedder import E5Embedder
 from bot.search.publish import Publisher
 from bot.settings import Settings
@@ -103,7 +103,7 @@ def _templates() -> Jinja2Templates:
 
 def local_time(moment) -> str:
     """A stored UTC time as admins read it: Vietnam's time, day first."""
-    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
+    return local_text(moment)
 
 
 def create_app(settings: Settings, store: KnowledgeStore | None = None, embedder=None,

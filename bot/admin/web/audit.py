@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, render
-from bot.insights.records import LOCAL_TZ
+from bot.localtime import local_text
 
 ACTIONS = {
     "login": "Đăng nhập", "logout": "Đăng xuất", "login_failed": "Đăng nhập sai", "create": "Thêm mục",
@@ -20,7 +20,7 @@ LIMIT = 500
 
 @guarded()
 def audit_page(call: Call) -> Response:
-    rows = [{"at": r.at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M:%S"), "username": r.username,
+    rows = [{"at": local_text(r.at, seconds=True), "username": r.username,
              "action": ACTIONS.get(r.action, r.action), "target": r.target, "detail": r.detail}
             for r in call.admin.accounts.audit_log(limit=LIMIT)]
     return render(call, "audit.html", rows=rows, limit=LIMIT)

@@ -28,8 +28,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.admin.web.base import Admin, Area, Call, redirect, render
+from bot.localtime import utcnow
 from bot.privacy import mask
-from bot.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from bot.admin.web.trial import DraftTrial
 from bot.answers import answer_entry
 from bot.knowledge.loader import Problem, advice
 from bot.knowledge.model import TOPICS, Entry
+from bot.localtime import utcnow
 from bot.search.decide import Thresholds
 from bot.store.knowledge import ACTIVE, RETIRED, Conflict, NotFound, StoredEntry, ValidationFailed, validate
-from bot.store.schema import utcnow
 
 NOTICES = {
     "created": "Đã thêm mục mới. Mục sẽ được bot dùng sau khi xuất bản.",

@@ -17,10 +17,9 @@ from bot.admin.web.entries import blank_values, show_form
 from bot.admin.web.forms import entry_to_form
 from bot.admin.web.trial import model_fingerprint
 from bot.insights import draft_from_group, group_unanswered, plot_feedback, plot_topics, plot_unanswered, summary
-from bot.insights.records import LOCAL_TZ
+from bot.localtime import local_text, utcnow
 from bot.search.embcache import EmbeddingCache
 from bot.store.events import KEEPS_TEXT
-from bot.store.schema import utcnow
 
 MAX_GROUPS = 60
 PLOT_WEEKS = 12
@@ -39,9 +38,6 @@ def embed_with_cache(call: Call):
     return admin.service("insights_embed", make)
 
 
-def local(moment: dt.datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
-
 
 @guarded()
 def unanswered_page(call: Call) -> Response:
@@ -49,7 +45,7 @@ def unanswered_page(call: Call) -> Response:
     records = events.unanswered()
     groups = group_unanswered(records, embed_with_cache(call))[:MAX_GROUPS]
     rows = [{
-        "group": g, "first": local(g.first_at), "last": local(g.last_at),
+        "group": g, "first": local_text(g.first_at), "last": local_text(g.last_at),
         "ids": ",".join(str(records[i].id) for i in g.records),
         "reasons": ", ".join(f"{REASONS.get(k, k)}: {n}" for k, n in g.reasons.items()),
     } for g in groups]

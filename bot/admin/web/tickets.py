@@ -17,11 +17,10 @@ from starlette.routing import Route
 
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, redirect, render
-from bot.insights.records import LOCAL_TZ
 from bot.knowledge.model import TOPICS
+from bot.localtime import VIETNAM_TZ, local_text, utcnow
 from bot.notify import Delivery, Notifier
 from bot.store.activity import HelperActivity, month_bounds, report_csv
-from bot.store.schema import utcnow
 from bot.store.tickets import CLOSED, OPEN, RESIDENT, STAFF, SYSTEM, TicketClosed, TicketNotFound, Tickets
 from bot.tickets import CHANNEL_NAMES, closing_note, reach, staff_reply
 
@@ -165,7 +164,7 @@ def close(call: Call) -> Response:
 
 def _month(call: Call) -> str | None:
     """The month asked for ("2026-11"; this month by default), or None when it is not a month."""
-    default = utcnow().astimezone(LOCAL_TZ).strftime("%Y-%m")
+    default = utcnow().astimezone(VIETNAM_TZ).strftime("%Y-%m")
     month = call.request.query_params.get("month", default).strip() or default
     try:
         month_bounds(month)
@@ -186,7 +185,7 @@ def report_page(call: Call) -> Response:
         return bad_month(call)
     commune = call.request.query_params.get("commune", "")
     records = activity(call).records(month, commune or None)
-    rows = [{"at": r.at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M"), "r": r,
+    rows = [{"at": local_text(r.at), "r": r,
              "topic": TOPICS.get(r.topic, r.topic)} for r in records]
     return render(call, "helper_report.html", rows=rows, month=month, commune=commune,
                   communes=activity(call).communes(), download=f"/tickets/report.csv?{urlencode({'month': month, 'commune': commune})}")
