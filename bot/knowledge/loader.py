@@ -67,8 +67,9 @@ FIELD_NAMES = {
     "id": "mã mục", "title": "tiêu đề", "questions": "câu hỏi", "answer": "trả lời", "steps": "các bước",
     "note": "lưu ý", "source": "nguồn", "checked": "ngày kiểm tra", "related": "mục liên quan",
     "problems": "lỗi thường gặp", "helper_notes": "ghi chú cho tổ công nghệ số", "topic": "chủ đề", "entry": "mục",
+    "unverified": "chưa kiểm chứng", "review_by": "hạn kiểm tra lại",
 }
-OPTIONAL = ("steps", "note", "related", "problems", "helper_notes")
+OPTIONAL = ("steps", "note", "related", "problems", "helper_notes", "unverified", "review_by")
 
 
 def _problems_map(value: Any, steps: int) -> tuple[tuple[int, tuple[str, ...]], ...] | str:
@@ -130,6 +131,11 @@ def check_entry(raw: Any, topic: str) -> tuple[Entry | None, list[Problem]]:
     checked = _as_date(raw["checked"])
     if checked is None:
         problems.append(Problem("checked", f"phải là ngày dạng NĂM-THÁNG-NGÀY (2026-11-20), đang là {raw['checked']!r}"))
+    review_by = _as_date(raw["review_by"]) if raw.get("review_by") not in (None, "") else None
+    if raw.get("review_by") not in (None, "") and review_by is None:
+        problems.append(Problem("review_by", f"phải là ngày dạng NĂM-THÁNG-NGÀY (2027-06-30), đang là {raw['review_by']!r}"))
+    if not isinstance(raw.get("unverified", False), bool):
+        problems.append(Problem("unverified", "chỉ nhận true hoặc false"))
     if problems:
         return None, problems
     entry = Entry(
@@ -145,6 +151,8 @@ def check_entry(raw: Any, topic: str) -> tuple[Entry | None, list[Problem]]:
         related=tuple(related),
         problems=found,  # type: ignore[arg-type]
         helper_notes=tuple(helper_notes or ()),
+        unverified=raw.get("unverified", False),
+        review_by=review_by,
     )
     length = len(render_answer(entry))
     if length > MAX_ANSWER_CHARS:

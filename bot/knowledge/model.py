@@ -39,6 +39,10 @@ class Entry:
     problems: tuple[tuple[int, tuple[str, ...]], ...] = ()
     # Notes only for community digital-technology team members (what to check, papers, common mistakes).
     helper_notes: tuple[str, ...] = ()
+    # No official page confirms this entry: the bot says so whenever it answers from it.
+    unverified: bool = False
+    # The date by which an admin should check the facts again (a rule about to change, a pending decree).
+    review_by: dt.date | None = None
 
     def problems_at(self, step: int) -> tuple[str, ...]:
         """The common problems recorded for a step (1-based), or ()."""
@@ -64,6 +68,10 @@ class Entry:
             data["problems"] = {number: list(texts) for number, texts in self.problems}
         if self.helper_notes:
             data["helper_notes"] = list(self.helper_notes)
+        if self.unverified:
+            data["unverified"] = True
+        if self.review_by:
+            data["review_by"] = self.review_by.isoformat()
         return data
 
     @classmethod
@@ -83,12 +91,24 @@ class Entry:
             related=tuple(data.get("related", ())),
             problems=tuple(sorted((int(k), tuple(v)) for k, v in (data.get("problems") or {}).items())),
             helper_notes=tuple(data.get("helper_notes", ())),
+            unverified=bool(data.get("unverified", False)),
+            review_by=_date_or_none(data.get("review_by")),
         )
+
+
+def _date_or_none(value: object) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+UNVERIFIED_NOTICE = "Lưu ý: thông tin này chưa được đối chiếu với trang chính thức; hãy hỏi lại công an xã/phường hoặc Tổ công nghệ số trước khi làm."
 
 
 def source_line(entry: Entry) -> str:
     """The closing line every answer carries: official source and date checked."""
-    return f"Nguồn: {entry.source} (cập nhật {entry.checked.strftime('%d/%m/%Y')})"
+    line = f"Nguồn: {entry.source} (cập nhật {entry.checked.strftime('%d/%m/%Y')})"
+    return f"{UNVERIFIED_NOTICE}\n{line}" if entry.unverified else line
 
 
 def render_answer(entry: Entry) -> str:
