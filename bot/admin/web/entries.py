@@ -18,6 +18,7 @@ from bot.admin.web.trial import DraftTrial
 from bot.answers import answer_entry
 from bot.knowledge.loader import Problem, advice
 from bot.knowledge.model import TOPICS, Entry
+from bot.knowledge.staleness import due_for_review
 from bot.localtime import utcnow
 from bot.search.decide import Thresholds
 from bot.store.knowledge import ACTIVE, RETIRED, Conflict, NotFound, StoredEntry, ValidationFailed, validate
@@ -46,8 +47,12 @@ def entry_list(call: Call) -> Response:
     status = params.get("status") if params.get("status") in STATUS_NAMES else ""
     text = (params.get("q") or "").strip()[:200]
     found = call.admin.store.list(topic=topic or None, text=text or None, status=status or None)
+    due = {d.entry.id: d.reason for d in due_for_review((s.entry for s in found if s.status == "active"),
+                                                        utcnow().date())}
+    if params.get("due"):
+        found = [s for s in found if s.id in due]
     return render(call, "entries_list.html", entries=found, topic=topic, status=status, q=text,
-                  statuses=STATUS_NAMES)
+                  statuses=STATUS_NAMES, due=due, only_due=bool(params.get("due")))
 
 
 def form_values(call: Call) -> dict[str, str]:

@@ -16,8 +16,8 @@ from bot.knowledge.loader import Problem
 from bot.knowledge.model import TOPICS, Entry, topic_of
 
 LIST_FIELDS = ("questions", "steps", "related", "helper_notes")
-TEXT_FIELDS = ("id", "title", "answer", "note", "source", "checked")
-FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "problems")
+TEXT_FIELDS = ("id", "title", "answer", "note", "source", "checked", "review_by")
+FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "problems", "unverified")
 SHOWN_WITH_PROBLEMS = (*FIELDS, "topic", "test_question")  # fields the form shows problems next to
 PROBLEM_LINE = re.compile(r"^\s*(?:bước\s*|buoc\s*)?(\d+)\s*[:.)-]\s*(.+?)\s*$", re.IGNORECASE)
 MAX_ID = 100
@@ -78,6 +78,10 @@ def form_to_raw(form: Mapping[str, str]) -> tuple[dict, list[Problem]]:
             raw[name] = values
     if get("note").strip():
         raw["note"] = get("note").strip()
+    if get("review_by").strip():
+        raw["review_by"] = get("review_by").strip()
+    if get("unverified"):
+        raw["unverified"] = True
     problems_map, problems = parse_problems(get("problems"))
     if not topic_of(raw["id"]) and get("topic") not in TOPICS:
         problems.append(Problem("topic", "hãy chọn chủ đề của mục"))
@@ -90,8 +94,10 @@ def entry_to_form(entry: Entry | dict) -> dict[str, str]:
     """The form's fields for an entry (or a raw/revision dict)."""
     data = entry.to_dict() if isinstance(entry, Entry) else dict(entry)
     form = {name: str(data.get(name) or "") for name in TEXT_FIELDS}
-    if isinstance(data.get("checked"), dt.date):
-        form["checked"] = data["checked"].isoformat()
+    for name in ("checked", "review_by"):
+        if isinstance(data.get(name), dt.date):
+            form[name] = data[name].isoformat()
+    form["unverified"] = "1" if data.get("unverified") else ""
     for name in LIST_FIELDS:
         form[name] = "\n".join(str(v) for v in data.get(name) or [])
     problems = data.get("problems") or {}
