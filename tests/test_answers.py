@@ -91,3 +91,15 @@ def test_short_query_offers_the_next_best_entries_as_buttons(searcher):
     payloads = " ".join(b["payload"] for b in reply.buttons)
     assert reply.entry_id == "hoa-don-tra-cuu"
     assert "vneid-" in payloads  # the other entries, not only the answered one's related list
+
+
+def test_two_asks_answer_the_first_and_offer_the_second(searcher):
+    reply = answer_question("quên mật khẩu vneid và tra cứu hóa đơn điện tử", searcher, ALWAYS)
+    assert reply.entry_id == "vneid-quen-mat-khau"
+    assert reply.buttons[0]["payload"] == '/ask_question{"entry_id":"hoa-don-tra-cuu"}'
+    assert "Tra cứu hóa đơn điện tử" in reply.text.split("Nguồn:")[-1]  # named after the answer
+
+
+def test_one_ask_with_and_is_answered_as_usual(searcher):
+    reply = answer_question("quên mật khẩu vneid và lấy lại mật khẩu", searcher, ALWAYS)
+    assert reply.entry_id == "vneid-quen-mat-khau" and "Bạn còn hỏi" not in reply.text

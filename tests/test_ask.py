@@ -1,8 +1,8 @@
-"""Finding the ask inside long, story-like messages (bot/search/ask.py)."""
+"""Finding the ask inside long, story-like messages (bot/ask.py)."""
 
 import pytest
 
-from bot.search.ask import find_ask, strip_fillers
+from bot.ask import find_ask, strip_fillers
 
 
 def test_short_message_is_its_own_ask():
@@ -46,3 +46,12 @@ def test_every_asking_clause_is_kept_and_numbers_are_not_split():
 def test_unaccented_chat_story_finds_its_ask():
     found = find_ask("chao ad, minh o xa nha 2 nam roi nen ko ve que duoc. the bhyt het han thi gia han o dau vay")
     assert "gia han o dau" in found.ask and "chao ad" not in found.cleaned
+
+
+def test_split_asks_finds_two_joined_asks_and_leaves_one_ask_alone():
+    from bot.ask import split_asks
+
+    assert split_asks("đổi số điện thoại và quên mật khẩu thì làm sao") == ["đổi số điện thoại", "quên mật khẩu thì làm sao"]
+    assert split_asks("doi sdt va quen mk vneid") == ["doi sdt", "quen mk vneid"]
+    assert split_asks("quên mật khẩu vneid") == []
+    assert split_asks("bố và mẹ") == []  # one-word parts are not asks

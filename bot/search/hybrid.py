@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.knowledge.model import Entry
-from bot.search.ask import find_ask
+from bot.ask import find_ask
 from bot.search.embedder import Embedder
 from bot.search.index import BuiltIndex
 from bot.search.lexical import LexicalIndex
@@ -23,7 +23,7 @@ from bot.text import AccentRestorer
 # the first ranks dominate on a corpus of a few hundred entries.
 RRF_K = 2
 LEXICAL_WEIGHT = 2.0
-# A long message is searched twice, whole and by its asking clause (bot/search/ask.py); the ask's
+# A long message is searched twice, whole and by its asking clause (bot/ask.py); the ask's
 # share of the cosine and its extra BM25 weight were chosen on tests/data/real_dev.jsonl.
 ASK_COSINE_SHARE = 0.5
 ASK_LEXICAL_BOOST = 0.0  # measured: the ask helps the cosine; BM25 does best on the whole (cleaned) message

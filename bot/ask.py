@@ -106,3 +106,16 @@ def find_ask(text: str) -> Ask:
         chosen = [clauses[asking[0] - 1]] + chosen
     ask = strip_fillers(" ".join(chosen))
     return Ask(ask or cleaned, cleaned, long=True)
+
+
+_JOINS = re.compile(r"\s*(?:\?|;|\bvà\b|\bva\b|\bvới lại\b|\bvoi lai\b|\bcòn\b|\bcon nua\b|\bcũng như\b)\s*", re.IGNORECASE)
+
+
+def split_asks(text: str) -> list[str]:
+    """The separate asks of a message that joins two ("đổi số điện thoại và quên mật khẩu thì làm sao"):
+    its parts around "và", "với lại", "còn", "?" that are at least two words each; [] for one ask."""
+    if len(text.split()) > 2 * SHORT_WORDS:  # a long story is searched whole (find_ask), not cut in pieces
+        return []
+    parts = [p.strip(" ,.!") for p in _JOINS.split(text)]
+    parts = [p for p in parts if len(p.split()) >= 2]
+    return parts if len(parts) >= 2 else []

@@ -1,0 +1,46 @@
+"""The NLU component that keeps long story-like questions as questions (bot/nlu_long_question.py), in Rasa's env."""
+
+import json
+import os
+import subprocess
+
+from tests.conftest import repo_path
+from tests.rasa_env import RASA
+
+PY_RASA = RASA.parent / "python"
+
+CHECK = """
+import json, sys
+from rasa.shared.nlu.training_data.message import Message
+from bot.nlu_long_question import StoryQuestionClassifier
+cases = json.loads(sys.argv[1])
+messages = [Message(data={"text": t, "intent": {"name": i, "confidence": 0.9},
+                          "intent_ranking": [{"name": i, "confidence": 0.9}]}) for t, i in cases]
+print(json.dumps([m.get("intent")["name"] for m in StoryQuestionClassifier().process(messages)]))
+"""
+
+CASES = [
+    # (text, intent from the classifier, intent after the component)
+    ("Tôi bị mất thẻ căn cước, mà tôi đi làm xa không có thời gian lên công an xã làm trực tiếp. "
+     "Vậy tôi có thể làm lại căn cước online được không?", "request_human", "ask_question"),
+    ("Chào em, chị năm nay 60 tuổi rồi, con chị cài giúp VNeID nhưng giờ chị quên mật khẩu. "
+     "Em chỉ chị cách lấy lại mật khẩu với nhé", "greet", "ask_question"),
+    ("Bà năm nay 80 tuổi, mắt kém, không biết dùng điện thoại. Cho bà hỏi nhờ cán bộ xuống nhà "
+     "hướng dẫn được không?", "request_human", "request_human"),  # the ask itself asks for a person
+    ("cho gặp nhân viên", "request_human", "request_human"),  # short: the classifier knows
+    ("cảm ơn bạn nhiều nhé", "thank", "thank"),
+    ("Tôi ở xã bên, hôm qua bị lừa mất tiền qua một cuộc gọi giả công an, nay muốn đi kiện người đó "
+     "ra tòa để đòi lại tiền thì làm thế nào?", "out_of_scope", "out_of_scope"),  # keeps its stricter bar
+    ('/request_human{"x":"a rather long payload with many words that is still a button press"}',
+     "request_human", "request_human"),
+]
+
+
+def test_long_story_questions_are_questions_unless_they_ask_for_a_person():
+    result = subprocess.run(
+        [str(PY_RASA), "-c", CHECK, json.dumps([[t, i] for t, i, _ in CASES])],
+        cwd=repo_path(), env={**os.environ, "PYTHONPATH": str(repo_path())}, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [want for _, _, want in CASES]
