@@ -93,8 +93,12 @@ def summary(results: list[Graded]) -> dict:
     for r in results:
         kinds.setdefault(r.kind, []).append(r.ok)
     lat = [r.seconds for r in results if r.seconds is not None]
+    misses = [r for r in results if not r.ok]
     return {
         "by_kind": {k: [sum(v), len(v)] for k, v in sorted(kinds.items())},
+        # a miss that still gave an answer (it carries a source line) is a wrong answer; the rest declined
+        "wrong": sum(1 for r in misses if "nguon:" in plain(r.reply)),
+        "declined": sum(1 for r in misses if "nguon:" not in plain(r.reply)),
         "correct": sum(r.ok for r in results),
         "total": len(results),
         "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             print("MISS", r.id, r.q, "->", r.reply[:160].replace("\n", " | "))
     if args.out:
         args.out.write_text("".join(json.dumps(r.__dict__, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
+    print(f"misses: {s['wrong']} wrong answers, {s['declined']} declined or asked back")
     print(f"correct {s['correct']}/{s['total']} = {100 * s['correct'] / max(1, s['total']):.0f}%  "
           f"latency p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms")
     return 0

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.grade import grade, load, summary
-from bench import publish, tts
+from bench import publish, real, tts
 from bot.launch import ACTIONS_PY, RASA, Bot
+from bot.knowledge.loader import load_entries
 from bot.search.hybrid import HybridSearcher
 from bot.search.service import SearchService
 from bot.settings import ROOT, Settings
@@ -29,6 +30,8 @@ OUT = ROOT / "bench"
 OWN = ROOT / "tests" / "data" / "questions.jsonl"
 FRESH = ROOT / "tests" / "data" / "questions_fresh.jsonl"
 SHARED = ROOT.parent / "shared" / "eval" / "questions.jsonl"
+REAL_DEV = ROOT / "tests" / "data" / "real_dev.jsonl"
+REAL_TEST = ROOT / "tests" / "data" / "real_test.jsonl"
 
 
 def machine() -> dict:
@@ -79,6 +82,29 @@ def retrieval(searcher: HybridSearcher, items: list[dict]) -> dict:
     return out
 
 
+def real_retrieval_before_after(settings: Settings, searcher: HybridSearcher, items: list[dict]) -> dict:
+    """e5 alone and the hybrid on real questions: the base e5 with whole-message search (before), the base
+    e5 with the ask found (bot/ask.py), and the fine-tuned e5 with the ask found (after, what serves)."""
+    import bot.search.hybrid as hybrid
+    from bot.ask import Ask
+    from bot.search.embedder import E5Embedder
+    from bot.search.index import build_index, load_index
+
+    base = E5Embedder(settings.base_model_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        built = load_index(build_index(searcher.entries, base, base.fingerprint(), Path(tmp), progress=False))
+        before = HybridSearcher(built, base)
+        with_ask = real.retrieval(before, items)
+        found = hybrid.find_ask
+        hybrid.find_ask = lambda text: Ask(text, text, long=False)  # the search before this round: whole messages
+        try:
+            whole = real.retrieval(before, items)
+        finally:
+            hybrid.find_ask = found
+    return {"base e5, whole message (before)": whole, "base e5, ask found": with_ask,
+            "fine-tuned e5, ask found (after)": real.retrieval(searcher, items)}
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB."""
     total = 0
@@ -90,7 +116,7 @@ def rss_mb(pid: int) -> float:
     return round(total / 1024, 1)
 
 
-def end_to_end(question_sets: dict[str, list[dict]]) -> dict:
+def end_to_end(question_sets: dict[str, list[dict]], real_sets: dict[str, list[dict]]) -> dict:
     """Start the real bot, grade every set sequentially over REST, measure memory."""
     with tempfile.TemporaryDirectory() as tmp:
         bot = Bot(Path(tmp)).start()
@@ -105,12 +131,19 @@ def end_to_end(question_sets: dict[str, list[dict]]) -> dict:
                 if not name.startswith("shared"):  # the shared eval's questions never enter the repo
                     results[name]["misses"] = [[g.id, g.q, g.reply[:200]] for g in graded if not g.ok]
                 latencies += [g.seconds for g in graded if g.seconds is not None]
+            titles = {e.title: e.id for e in load_entries(ROOT / "knowledge")}
+            real_results = {}
+            for name, items in real_sets.items():
+                outcomes = real.over_rest(f"{bot.url}/webhooks/rest/webhook", items, titles)
+                real_results[name] = {**real.summarise(outcomes),
+                                      "wrong_answers": [[o.id, o.q[:160], o.got] for o in outcomes if o.outcome == "wrong"]}
             memory = {"rasa_mb": rss_mb(bot.rasa.pid), "actions_mb": rss_mb(bot.actions.pid)}
         finally:
             bot.stop()
     lat = sorted(latencies)
     return {
         "sets": results,
+        "real": real_results,
         "latency_ms": {
             "messages": len(lat),
             "p50": round(lat[len(lat) // 2] * 1000, 1),
@@ -174,12 +207,27 @@ def markdown(report: dict) -> str:
         "",
         "## Replies over REST (sequential, one fresh conversation per question)",
         "",
-        "| Question set | Correct | By kind |",
-        "|---|---|---|",
+        "| Question set | Correct | Wrong answers | Declined or asked back | By kind |",
+        "|---|---|---|---|---|",
     ]
     for name, s in e2e["sets"].items():
         kinds = ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in s["by_kind"].items())
-        lines.append(f"| {name} | {s['correct']}/{s['total']} ({100 * s['correct'] / s['total']:.0f}%) | {kinds} |")
+        lines.append(f"| {name} | {s['correct']}/{s['total']} ({100 * s['correct'] / s['total']:.0f}%) | {s['wrong']} | "
+                     f"{s['declined']} | {kinds} |")
+    lines += ["", "## Real residents' questions over REST (graded by the entry answered)", "",
+              "Correct = right answer + a question back offering the right entry + out-of-scope declined. "
+              "Wrong answers are counted apart from declines: they are the outcome that harms residents.", ""]
+    lines += real.TABLE_HEAD
+    for name, s in e2e["real"].items():
+        lines += real.report_lines(name, s)
+    lines += ["", "In scope but answered by no entry yet (the honest reply is a decline): "
+              + ", ".join(f"{n}: {s['uncovered_declined']}/{s['uncovered']} declined" for n, s in e2e["real"].items()) + "."]
+    if "real_retrieval" in report:
+        lines += ["", "## Retrieval on real_test, before and after (answerable questions, in process)", "",
+                  "| Model, search | e5 alone top-1 | e5 alone top-3 | hybrid top-1 | hybrid top-3 |", "|---|---|---|---|---|"]
+        for label, r in report["real_retrieval"].items():
+            lines.append(f"| {label} | {r['e5']['top1']:.1%} | {r['e5']['top3']:.1%} | {r['hybrid']['top1']:.1%} | "
+                         f"{r['hybrid']['top3']:.1%} |")
     lat = e2e["latency_ms"]
     lines += [
         "",
@@ -216,8 +264,11 @@ def main() -> int:
         sets["shared eval, no diacritics"] = deaccented(shared)
     print("retrieval baselines…", flush=True)
     report = {"machine": machine(), "retrieval": retrieval(searcher, own)}
+    print("retrieval on real_test before and after…", flush=True)
+    report["real_retrieval"] = real_retrieval_before_after(settings, searcher, real.load(REAL_TEST))
     print("end to end over REST…", flush=True)
-    report["end_to_end"] = end_to_end(sets)
+    report["end_to_end"] = end_to_end(sets, {"real_dev (tuned on)": real.load(REAL_DEV),
+                                             "real_test (held out)": real.load(REAL_TEST)})
     print("spoken replies…", flush=True)
     report["tts"] = tts.measure(searcher.entries)
     print("publishing under load…", flush=True)

@@ -39,6 +39,7 @@ FEATURES = (
     "long",  # the message was long enough to be searched by its asking clause
     "overlap",  # share of the ask's rare words found in the top entry
     "overlap_gap",  # its lead over the runner-up's
+    "length",  # log of the message's word count: a long story is matched by chance more often
 )
 
 
@@ -60,6 +61,7 @@ def features(result: SearchResult) -> np.ndarray:
         float(bool(result.ask)),
         top.overlap,
         top.overlap - (second.overlap if second else 0.0),
+        math.log1p(len(result.query.split())),
     ], dtype=np.float64)
 
 
