@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval bench calibrate clean kb admin
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench calibrate clean kb admin
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,11 +53,14 @@ telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN and a runn
 eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 	$(ACT) -m bench.grade $(URL) $(QUESTIONS)
 
+eval-real: ## grade a running bot on the real residents' questions by the entry answered [URL=...]
+	$(ACT) -m bench.real --url $(URL) --misses tests/data/real_dev.jsonl tests/data/real_test.jsonl
+
 bench: index train ## accuracy, retrieval baselines, latency and memory; writes bench/ report
 	$(ACT) -m bench.run
 
-calibrate: index ## tune the answer/decline thresholds on our own question sets
-	$(ACT) -m bot.search.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl
+calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
+	$(ACT) -m bot.search.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
 
 clean: ## remove built artefacts (keeps the environments)
 	rm -rf .cache/index .cache/nlu models

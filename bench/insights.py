@@ -103,7 +103,7 @@ def seconds(total: float, embedding: float) -> dict[str, float]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    embedder = E5Embedder(Settings.from_env().model_dir)
+    embedder = E5Embedder(Settings.from_env().base_model_dir)  # grouping uses the base e5 (bot/admin/web/base.py)
     embedder.encode_queries(["khởi động"])  # load the model outside the timing
     records = synthetic(n)
     later = records + synthetic(n // 20, seed=8)  # the same log a few days later: 5% more questions

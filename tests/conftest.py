@@ -97,6 +97,14 @@ def real_model_dir(settings: Settings) -> Path:
     return settings.model_dir
 
 
+@pytest.fixture(scope="session")
+def base_model_dir(settings: Settings) -> Path:
+    """multilingual-e5-small as converted, before the fine-tune (grouping unanswered questions uses it)."""
+    if not (settings.base_model_dir / "modules.json").exists():
+        pytest.fail(f"no e5 model at {settings.base_model_dir}: run 'make setup' first")
+    return settings.base_model_dir
+
+
 def repo_path(*parts: str) -> Path:
     return ROOT.joinpath(*parts)
 

@@ -86,3 +86,18 @@ def test_publish_builds_an_index_and_a_release(cli, tmp_path):
     assert published.returncode == 0, published.stderr
     assert (tmp_path / "index" / "CURRENT").exists()
     assert "live" in cli("releases").stdout
+
+
+def test_stale_lists_old_pending_and_unverified_entries(cli, tmp_path):
+    fresh = {**ENTRY, "id": "vneid-moi", "checked": "2026-12-01"}
+    old = {**ENTRY, "id": "vneid-cu", "title": "Mục cũ", "checked": "2025-01-10"}
+    unsure = {**ENTRY, "id": "vneid-chua-chac", "title": "Mục chưa chắc", "checked": "2026-12-01", "unverified": True,
+              "review_by": "2027-01-31"}
+    assert cli("add", write(tmp_path, "s.yml", [fresh, old, unsure])).returncode == 0
+    out = cli("stale", "--json")
+    assert out.returncode == 0, out.stderr
+    due = {d["id"]: d["reason"] for d in __import__("json").loads(out.stdout)}
+    assert set(due) == {"vneid-cu", "vneid-chua-chac"}
+    assert "6 tháng" in due["vneid-cu"] and "chính thức" in due["vneid-chua-chac"]
+    shown = cli("show", "vneid-chua-chac", "--rendered")
+    assert "chưa được đối chiếu" in shown.stdout

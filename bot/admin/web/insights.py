@@ -32,8 +32,9 @@ def embed_with_cache(call: Call):
     admin = call.admin
 
     def make():
-        cache = EmbeddingCache(admin.settings.cache_dir / "embeddings.sqlite", model_fingerprint(admin.embedder))
-        return lambda texts: cache.encode("query", list(texts), admin.embedder.encode_queries)
+        embedder = admin.grouping_embedder or admin.embedder
+        cache = EmbeddingCache(admin.settings.cache_dir / "embeddings.sqlite", model_fingerprint(embedder))
+        return lambda texts: cache.encode("query", list(texts), embedder.encode_queries)
 
     return admin.service("insights_embed", make)
 
