@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge.model import render_answer
-from bot.search.decide import FEATURES, Thresholds, decide, features
+from bot.search.decide import FEATURES, Thresholds, decide, features, is_story
 from bot.search.hybrid import HybridSearcher, SearchResult
 from bot.search.service import SearchService
 from bot.settings import ROOT, Settings
@@ -142,8 +142,8 @@ def _best_bars(items: list[Labelled], model: Thresholds, long: bool) -> Threshol
 
 def calibrate(items: list[Labelled]) -> tuple[Thresholds, dict[str, float]]:
     """A model and a pair of bars for short messages and for long ones, and the outcome counts."""
-    short = [it for it in items if not it.result.ask]
-    long = [it for it in items if it.result.ask]
+    short = [it for it in items if not is_story(it.result)]
+    long = [it for it in items if is_story(it.result)]
     weights, bias = fit_model(short)
     long_weights, long_bias = fit_model(long)
     model = Thresholds(coverage_weight=0.0, weights=weights, bias=bias, long_weights=long_weights, long_bias=long_bias)

@@ -27,6 +27,14 @@ import numpy as np
 from bot.knowledge.model import topic_of
 from bot.search.hybrid import SearchResult
 
+STORY_WORDS = 25  # longer than this, a message is a story with the ask somewhere in it: the long regime
+
+
+def is_story(result: SearchResult) -> bool:
+    """Whether the long regime's model and bars apply to this message."""
+    return len(result.query.split()) > STORY_WORDS
+
+
 FEATURES = (
     "cosine",  # best cosine of the top entry
     "cosine_gap",  # its lead over the runner-up's cosine
@@ -75,7 +83,7 @@ class Thresholds:
     clarify_at: float | None = None  # ask back from here; None: the older coverage/cosine rule (bot/answers.py)
     weights: tuple[float, ...] = field(default=())  # logistic model over FEATURES; () means the older formula
     bias: float = 0.0
-    # Long, story-like messages are another regime (mushier cosines, more words by chance): their own
+    # Stories (over STORY_WORDS words) are another regime (mushier cosines, more words by chance): their own
     # model and bars, fitted on long messages only. Empty: the short model serves every message.
     long_weights: tuple[float, ...] = field(default=())
     long_bias: float = 0.0
@@ -122,7 +130,7 @@ def confidence(result: SearchResult, thresholds: Thresholds) -> float:
     if not thresholds.weights:
         return top.cosine + thresholds.coverage_weight * result.coverage
     weights, bias = thresholds.weights, thresholds.bias
-    if result.ask and thresholds.long_weights:
+    if is_story(result) and thresholds.long_weights:
         weights, bias = thresholds.long_weights, thresholds.long_bias
     z = float(np.dot(weights, features(result))) + bias
     return 1.0 / (1.0 + math.exp(-z))
@@ -133,7 +141,7 @@ def decide(result: SearchResult, thresholds: Thresholds, out_of_scope: bool = Fa
     if result.top is None:
         return Decision(False, 0.0, "no match")
     conf = confidence(result, thresholds)
-    long = bool(result.ask and thresholds.long_weights)
+    long = bool(is_story(result) and thresholds.long_weights)
     answer_at = thresholds.long_answer_at if long else thresholds.min_confidence
     clarify_at = thresholds.long_clarify_at if long else thresholds.clarify_at
     bar = answer_at
