@@ -12,17 +12,12 @@ goodbye. Retrieval then answers only a sure match and otherwise asks back or dec
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.ask import find_ask
+from bot.nlu_override import IntentOverride, set_intent
 from bot.text import deaccent
 
 ASK_QUESTION = "ask_question"
@@ -50,34 +45,11 @@ def story_question_intent(message: Message) -> None:
     if not found.long or asks_for_a_person(found.ask):
         return
     confidence = max(0.8, float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0))
-    chosen = {INTENT_NAME_KEY: ASK_QUESTION, PREDICTED_CONFIDENCE_KEY: confidence}
-    others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != ASK_QUESTION]
-    message.set(INTENT, chosen, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [chosen, *others], add_to_output=True)
+    set_intent(message, ASK_QUESTION, confidence)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class StoryQuestionClassifier(GraphComponent, IntentClassifier):
+class StoryQuestionClassifier(IntentOverride):
     """Overrides request_human, greetings and small talk on long messages that ask something else."""
 
-    @classmethod
-    def required_components(cls) -> list[type]:
-        """Runs after a trained classifier, whose intent it may override."""
-        return [IntentClassifier]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> StoryQuestionClassifier:
-        """No configuration, nothing to load."""
-        return cls()
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Override the intent of long story-like questions."""
-        for message in messages:
-            story_question_intent(message)
-        return messages
+    override = staticmethod(story_question_intent)

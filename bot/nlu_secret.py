@@ -9,22 +9,11 @@ left to Rasa. Runs in the Rasa environment only.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu_override import IntentOverride, set_intent
 from bot.safety import is_secret
 
 SHARE_SECRET = "share_secret"
@@ -35,34 +24,11 @@ def secret_intent(message: Message) -> None:
     text = message.get(TEXT) or ""
     if text.startswith("/") or not is_secret(text):
         return
-    intent = {INTENT_NAME_KEY: SHARE_SECRET, PREDICTED_CONFIDENCE_KEY: 1.0}
-    others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != SHARE_SECRET]
-    message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [intent, *others], add_to_output=True)
+    set_intent(message, SHARE_SECRET, 1.0)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SecretIntentClassifier(GraphComponent, IntentClassifier):
+class SecretIntentClassifier(IntentOverride):
     """Overrides the intent of messages that hold a masked OTP, passcode, ID or card number."""
 
-    @classmethod
-    def required_components(cls) -> list[type]:
-        """Runs after a trained classifier, whose intent it may override."""
-        return [IntentClassifier]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SecretIntentClassifier:
-        """No configuration, nothing to load."""
-        return cls()
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Override the intent where a secret was masked."""
-        for message in messages:
-            secret_intent(message)
-        return messages
+    override = staticmethod(secret_intent)
