@@ -5,11 +5,12 @@ answer), `fallback` and `uncovered` ones must not be answered. Answer-kind quest
 typed and without diacritics, since residents type both ways.
 
 1. The confidence model (bot/search/decide.py) is a logistic regression from the search's signals to
-   "the top entry is right", fitted on every labelled question.
-2. Two bars on that confidence are chosen by grid search to maximise: +1 per right answer, +0.5 per
-   question back offering the right entry, -0.3 per question back offering none, -2 per wrong answer,
-   -3 per answer to a question that must be declined (a confident wrong answer about a procedure harms
-   more than an honest "I don't know"). Ties go to the stricter bars.
+   "the top entry is right", fitted apart for short messages and for stories (over 25 words); real
+   residents' questions weigh three times as much as our own.
+2. Two bars on that confidence (answer; ask back) are chosen per regime by grid search to maximise: +1
+   per right answer, +0.35 per question back offering the right entry, -0.3 per question back offering
+   none, -2 per wrong answer, -3 per answer to a question that must be declined (a confident wrong answer
+   about a procedure harms more than an honest "I don't know"). Ties go to the stricter bars.
 
 Only tuning sets belong here: our own question sets and tests/data/real_dev.jsonl, never real_test.
 """
