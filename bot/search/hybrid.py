@@ -116,15 +116,12 @@ class HybridSearcher:
                 break
             fused[row] += LEXICAL_WEIGHT / (RRF_K + rank + 1)
         order = np.argsort(-fused)[:k]
-        asked = found.ask if found.long else found.cleaned
-        hits = [
-            Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r]), self.lexical.overlap(asked, int(r)))
-            for r in order if fused[r] > 0
-        ]
-        ids = [e.id for e in self.entries]
+        rows = [int(r) for r in order if fused[r] > 0]
+        overlaps = self.lexical.overlaps(found.ask if found.long else found.cleaned, rows)
+        hits = [Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r]), o) for r, o in zip(rows, overlaps)]
         return SearchResult(
             query, restored, hits, self.lexical.coverage(found.cleaned),
             ask=found.ask if found.long else "",
-            top_by_cosine=ids[int(np.argmax(cosines))],
-            top_by_bm25=ids[int(np.argmax(bm25))] if bm25.max() > 0 else "",
+            top_by_cosine=self.entries[int(np.argmax(cosines))].id,
+            top_by_bm25=self.entries[int(np.argmax(bm25))].id if bm25.max() > 0 else "",
         )

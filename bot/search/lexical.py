@@ -33,14 +33,16 @@ class LexicalIndex:
     def _idf(self, term: str) -> float:
         return math.log((self.size + 1) / (self._df.get(term, 0) + 0.5))
 
-    def overlap(self, query: str, doc: int) -> float:
-        """Share of the query's known meaning (rarity-weighted syllables and pairs) found in one document.
+    def overlaps(self, query: str, docs: list[int]) -> list[float]:
+        """Per document, the share of the query's known meaning (rarity-weighted syllables and pairs) it holds.
 
         High when the entry holds the question's rare words ('tạm trú', 'B2'); it tells a right match
         from a near one better than BM25's score, which grows with the length of the question."""
-        terms = [t for t in set(search_terms(query)) if t in self._df]
-        total = sum(self._idf(t) for t in terms)
-        return sum(self._idf(t) for t in terms if t in self._terms[doc]) / total if total else 0.0
+        weights = {t: self._idf(t) for t in set(search_terms(query)) if t in self._df}
+        total = sum(weights.values())
+        if not total:
+            return [0.0] * len(docs)
+        return [sum(w for t, w in weights.items() if t in self._terms[d]) / total for d in docs]
 
     def coverage(self, query: str) -> float:
         """How much of the query's meaning the knowledge base has words for, from 0 to 1.
