@@ -137,6 +137,27 @@ def report_lines(name: str, s: dict) -> list[str]:
     ]
 
 
+def retrieval(searcher, items: list[dict]) -> dict:
+    """Top-1/top-3 of e5 alone (the question as typed) and of the hybrid, on the answerable questions."""
+    import numpy as np
+
+    ids = [e.id for e in searcher.entries]
+    labelled = [it for it in items if it["kind"] == "answer" and (it.get("entries") or it.get("entry"))]
+    hits = {"e5": [0, 0], "hybrid": [0, 0]}
+    for it in labelled:
+        expected = set(it.get("entries") or [it.get("entry")])
+        ranked = {
+            "e5": [ids[i] for i in np.argsort(-searcher.cosines(it["q"]))[:3]],
+            "hybrid": [h.entry.id for h in searcher.search(it["q"]).hits[:3]],
+        }
+        for method, top in ranked.items():
+            hits[method][0] += bool(top[:1]) and top[0] in expected
+            hits[method][1] += bool(expected & set(top))
+    n = max(1, len(labelled))
+    return {"questions": len(labelled),
+            **{m: {"top1": round(t1 / n, 3), "top3": round(t3 / n, 3)} for m, (t1, t3) in hits.items()}}
+
+
 TABLE_HEAD = [
     "| Set | Correct | Right answer | Asked back (right option) | Declined | Wrong answer | Out of scope declined |",
     "|---|---|---|---|---|---|---|",
@@ -172,23 +193,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-def retrieval(searcher, items: list[dict]) -> dict:
-    """Top-1/top-3 of e5 alone (the question as typed) and of the hybrid, on the answerable questions."""
-    import numpy as np
-
-    ids = [e.id for e in searcher.entries]
-    labelled = [it for it in items if it["kind"] == "answer" and (it.get("entries") or it.get("entry"))]
-    hits = {"e5": [0, 0], "hybrid": [0, 0]}
-    for it in labelled:
-        expected = set(it.get("entries") or [it.get("entry")])
-        ranked = {
-            "e5": [ids[i] for i in np.argsort(-searcher.cosines(it["q"]))[:3]],
-            "hybrid": [h.entry.id for h in searcher.search(it["q"]).hits[:3]],
-        }
-        for method, top in ranked.items():
-            hits[method][0] += bool(top[:1]) and top[0] in expected
-            hits[method][1] += bool(expected & set(top))
-    n = max(1, len(labelled))
-    return {"questions": len(labelled),
-            **{m: {"top1": round(t1 / n, 3), "top3": round(t3 / n, 3)} for m, (t1, t3) in hits.items()}}

@@ -71,7 +71,8 @@ class HybridSearcher:
         self.embedder = embedder
         self.entries = built.entries
         self.by_id = {e.id: e for e in built.entries}
-        self._row = {e.id: i for i, e in enumerate(built.entries)}
+        row = {e.id: i for i, e in enumerate(built.entries)}
+        self._doc_rows = np.array([row[d.entry_id] for d in built.docs], dtype=np.int64)  # doc id -> entry row
         self.lexical = LexicalIndex([entry_text(e) for e in built.entries])
         self.restorer = AccentRestorer.learn(
             t for e in built.entries for t in (e.title, *e.questions, e.answer, *e.steps, e.note)
@@ -87,11 +88,8 @@ class HybridSearcher:
         vecs = self.embedder.encode_queries(texts)
         sims, ids = self.built.vectors.search(vecs, self.built.vectors.ntotal)
         for q in range(len(texts)):
-            for sim, doc_id in zip(sims[q], ids[q]):
-                if doc_id < 0:
-                    continue
-                row = self._row[self.built.docs[doc_id].entry_id]
-                best[q, row] = max(best[q, row], sim)
+            found = ids[q] >= 0
+            np.maximum.at(best[q], self._doc_rows[ids[q][found]], sims[q][found])
         return best
 
     def search(self, query: str, k: int = 5) -> SearchResult:
