@@ -312,3 +312,81 @@ def test_deduper_memory_is_bounded():
         d.seen(f"m{i}")
     assert len(d) == 100
     assert d.seen("m9999") and not d.seen("m0")
+
+
+# --- issue 9: nesting, huge numbers, freshness -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b"[" * 60000, b'{"a":' * 12000, b"[" * 21 + b"]" * 21],
+                         ids=["60k-brackets", "12k-objects", "21-deep"])
+@pytest.mark.parametrize("header", ["mac=" + "0" * 64, None], ids=["signed-garbage", "unsigned"])
+def test_deep_nesting_is_400_before_json_is_parsed(raw, header, monkeypatch):
+    import bot.channels.zalo_events as events
+
+    def no_parse(*a, **k):
+        raise AssertionError("json.loads reached")
+
+    monkeypatch.setattr(events.json, "loads", no_parse)
+    verdict = check_webhook(raw, header, APP_ID, SECRET)
+    # unsigned: 401 first (cheapest); signed: 400 without parsing (was RecursionError, a 500)
+    assert verdict.status == (401 if header is None else 400) and verdict.event is None
+
+
+def test_brackets_inside_texts_are_not_nesting():
+    raw, header = signed(HOOK.text("1", "[" * 500 + "{" * 500 + '\\"['))
+    verdict = check_webhook(raw, header, APP_ID, SECRET)
+    assert verdict.status == 200 and verdict.event.text.startswith("[[[")
+
+
+def test_a_real_event_nests_well_within_the_limit():
+    from bot.channels.zalo_events import nesting_depth_exceeds
+
+    assert not nesting_depth_exceeds(HOOK.encode(HOOK.location("1")))
+    assert nesting_depth_exceeds(b"[" * 21) and not nesting_depth_exceeds(b"[" * 20 + b"]" * 20)
+
+
+def test_a_number_of_5000_digits_is_400_not_a_server_error():
+    raw = b'{"app_id": "1", "timestamp": "1", "x": ' + b"9" * 5000 + b"}"
+    verdict = check_webhook(raw, "mac=" + "0" * 64, APP_ID, SECRET)
+    assert verdict.status == 400
+
+
+NOW = 1_796_000_000.0  # 2026-11
+
+
+def at(seconds: float) -> dict:
+    return {**HOOK.text("1", "xin chao"), "timestamp": str(int(seconds * 1000))}
+
+
+def test_signed_event_from_2020_is_refused():
+    raw, header = signed(at(1_590_000_000))  # May 2020, correctly signed
+    verdict = check_webhook(raw, header, APP_ID, SECRET, now=NOW)
+    assert verdict.status == 403 and "stale" in verdict.error and verdict.event is None
+
+
+def test_freshness_window_edges():
+    from bot.channels.zalo_events import MAX_CLOCK_SKEW_S, MAX_EVENT_AGE_S
+
+    def status(sent_at: float) -> int:
+        raw, header = signed(at(sent_at))
+        return check_webhook(raw, header, APP_ID, SECRET, now=NOW).status
+
+    assert status(NOW) == 200
+    assert status(NOW - MAX_EVENT_AGE_S + 1) == 200
+    assert status(NOW - MAX_EVENT_AGE_S - 1) == 403
+    assert status(NOW + MAX_CLOCK_SKEW_S - 1) == 200
+    assert status(NOW + MAX_CLOCK_SKEW_S + 1) == 403
+    raw, header = signed(at(NOW - 600))
+    assert check_webhook(raw, header, APP_ID, SECRET, now=NOW, max_age_s=300).status == 403
+
+
+@pytest.mark.parametrize("timestamp", ["²", "12.5", "-1", "1e12", "9" * 17, " 1796000000000"])
+def test_a_timestamp_that_is_not_milliseconds_is_400(timestamp):
+    raw, header = signed({**HOOK.text("1", "xin chao"), "timestamp": timestamp})
+    verdict = check_webhook(raw, header, APP_ID, SECRET, now=NOW)
+    assert verdict.status == 400 and "timestamp" in verdict.error
+
+
+def test_the_freshness_check_comes_after_the_signature():
+    raw, _ = signed(at(1_590_000_000))
+    assert check_webhook(raw, "mac=" + "0" * 64, APP_ID, SECRET, now=NOW).error == "wrong signature"

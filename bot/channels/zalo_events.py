@@ -19,6 +19,12 @@ MAX_TEXT_CHARS = 2000  # one Zalo text message
 MAX_BUTTONS = 5  # one Zalo button template
 MAX_BUTTON_TITLE = 20  # keeps titles on one line in the Zalo app (community guidance, unconfirmed by Zalo)
 MAX_BODY_BYTES = 64 * 1024  # a real event is well under 2 KB
+MAX_NESTING = 20  # a real event nests 4 deep; json.loads recurses once per level (RecursionError near 1,000)
+# Freshness: a signed event older than this (or further ahead than the clock skew) is refused, so a captured body
+# cannot be replayed later; de-duplication covers the window itself (its memory outlives the window).
+MAX_EVENT_AGE_S = 3600.0  # Zalo retries a failed delivery for a while; an hour covers a restart or a short outage
+MAX_CLOCK_SKEW_S = 300.0
+MAX_TIMESTAMP_DIGITS = 16  # milliseconds since 1970 have 13 digits until the year 2286
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 SENDER_PREFIX = "zalo-"
 AUDIO_TITLE = "▶ Nghe bản đọc"
@@ -94,6 +100,46 @@ def signature_ok(header: str, app_id: str, raw_body: bytes, timestamp: str, oa_s
     return hmac.compare_digest(header.strip().lower().encode(), expected.encode())
 
 
+def nesting_depth_exceeds(raw: bytes, limit: int = MAX_NESTING) -> bool:
+    """True when the JSON text opens more than `limit` arrays/objects inside each other (brackets inside strings do
+    not count). Checked before json.loads, whose recursion a body of 60,000 '[' would exhaust."""
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+def event_time(timestamp: str) -> float | None:
+    """A webhook's `timestamp` (milliseconds since 1970, as text) in seconds; None when it is not such a number
+    (`str.isdigit` alone would take '²')."""
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+        return None
+    return int(timestamp) / 1000.0
+
+
+def freshness_problem(sent_at: float, now: float, max_age_s: float, max_skew_s: float = MAX_CLOCK_SKEW_S) -> str | None:
+    """Why an event sent at `sent_at` is refused now (too old, or from the future); None when it is fresh."""
+    if now - sent_at > max_age_s:
+        return "stale event: its timestamp is outside the accepted window"
+    if sent_at - now > max_skew_s:
+        return "event from the future: its timestamp is outside the accepted window"
+    return None
+
+
 def _text_field(obj: Any, key: str) -> str:
     """A string (or number, Zalo is not consistent) field of a dict, as text; '' when absent."""
     value = obj.get(key) if isinstance(obj, dict) else None
@@ -142,12 +188,22 @@ class Verdict:
     event: IncomingEvent | None = None
 
 
-def check_webhook(raw: bytes, signature_header: str | None, app_id: str, oa_secret_key: str) -> Verdict:
-    """Every check a webhook request must pass before the bot acts on it, in order.
+def check_webhook(
+    raw: bytes,
+    signature_header: str | None,
+    app_id: str,
+    oa_secret_key: str,
+    *,
+    now: float | None = None,
+    max_age_s: float = MAX_EVENT_AGE_S,
+) -> Verdict:
+    """Every check a webhook request must pass before the bot acts on it, in order, cheapest first.
 
     503 when the channel has no app id or secret (nothing can be verified), 413 for an oversized body, 401 without a
-    signature, 400 for a body that is not a JSON object with `app_id` and `timestamp`, 403 for a wrong signature or
-    another app's event, 400 for a signed event that lacks a field we need; 200 with the event otherwise.
+    signature, 400 for a body nested too deep or that is not a JSON object with `app_id` and `timestamp`, 403 for a
+    wrong signature or another app's event, 400 for a timestamp that is not milliseconds, 403 for one outside the
+    window (`max_age_s` old, or ahead of `now` by more than the clock skew), 400 for a signed event that lacks a
+    field we need; 200 with the event otherwise.
     """
     if not app_id or not oa_secret_key:
         return Verdict(503, "the Zalo channel is not configured (ZALO_APP_ID, ZALO_OA_SECRET_KEY)")
@@ -155,9 +211,11 @@ def check_webhook(raw: bytes, signature_header: str | None, app_id: str, oa_secr
         return Verdict(413, "the body is too large")
     if not signature_header or not signature_header.strip():
         return Verdict(401, f"missing {SIGNATURE_HEADER}")
+    if nesting_depth_exceeds(raw):
+        return Verdict(400, "the body is nested too deep")
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or a number of over 4,300 digits (ValueError too)
         return Verdict(400, "the body must be UTF-8 encoded JSON")
     if not isinstance(body, dict):
         return Verdict(400, "the body must be a JSON object")
@@ -168,6 +226,12 @@ def check_webhook(raw: bytes, signature_header: str | None, app_id: str, oa_secr
         return Verdict(403, "wrong signature")
     if not hmac.compare_digest(body_app_id.encode(), app_id.encode()):
         return Verdict(403, "event for another app")
+    sent_at = event_time(timestamp)
+    if sent_at is None:
+        return Verdict(400, "'timestamp' must be milliseconds since 1970")
+    problem = freshness_problem(sent_at, time.time() if now is None else now, max_age_s)
+    if problem:
+        return Verdict(403, problem)
     try:
         return Verdict(200, event=parse_event(body))
     except MalformedEvent as exc:
@@ -278,7 +342,7 @@ class Deduper:
     """Remembers recently seen delivery keys: bounded in size and age, so memory stays flat under any load."""
 
     max_items: int = 10_000
-    ttl_s: float = 6 * 3600.0  # Zalo retries for about two hours
+    ttl_s: float = 6 * 3600.0  # well past the freshness window (MAX_EVENT_AGE_S): a replay is stale or seen
     clock: Callable[[], float] = time.monotonic
     _seen: OrderedDict[str, float] = field(default_factory=OrderedDict)
 
