@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot import guide, helper
+from bot import guide, helper, limits
 from bot.knowledge.model import Entry
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5005"  # `make run`'s Rasa; set BOT_PUBLIC_URL for links that leave this machine
@@ -76,13 +76,16 @@ def helper_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict
         return logout(dispatcher, tracker)
     attempt = helper.login_attempt(text)
     if attempt is not None:
-        return login(dispatcher, attempt)
+        return login(dispatcher, attempt, tracker)
     return None
 
 
-def login(dispatcher: CollectingDispatcher, attempt: helper.LoginAttempt) -> list[dict[str, Any]]:
-    """Check the code against BOT_HELPER_CODES; the code itself is never logged nor kept in a slot."""
-    text, ok = helper.login_reply(attempt, services.settings().helper_codes)
+def login(dispatcher: CollectingDispatcher, attempt: helper.LoginAttempt, tracker: Tracker) -> list[dict[str, Any]]:
+    """Check the code against BOT_HELPER_CODES, with the lock-out after wrong codes (bot.helper); the code itself is
+    never logged nor kept in a slot."""
+    address = limits.client_address(tracker.latest_message.get("metadata"))
+    text, ok = helper.limited_login_reply(attempt, services.settings().helper_codes, limits.shared(),
+                                          tracker.sender_id, address)
     dispatcher.utter_message(text=text)
     return [SlotSet("helper_mode", True)] if ok else []
 

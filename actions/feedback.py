@@ -9,8 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from bot import limits
 from bot.answers import HUMAN_BUTTON
-from bot.feedback import is_helpful
+from bot.feedback import is_helpful, may_record
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,10 @@ class ActionFeedback(Action):
         helpful = is_helpful(
             next(tracker.get_latest_entity_values("helpful"), None), tracker.latest_message.get("text") or ""
         )
+        address = limits.client_address(tracker.latest_message.get("metadata"))
         try:
-            services.events().record_feedback(tracker.get_slot("last_entry"), helpful)
+            if may_record(limits.shared(), tracker.sender_id, address):  # a flood is thanked, not stored
+                services.events().record_feedback(tracker.get_slot("last_entry"), helpful)
         except Exception:  # thank the resident even if the statistics could not be saved
             log.exception("could not record feedback")
         if helpful:

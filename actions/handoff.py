@@ -12,12 +12,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from bot import limits
 from bot.directory import UNKNOWN, Directory
 from bot.handoff import LEAVE_BUTTON, ambiguous_commune, ask_commune, handoff_text, ticket_opened, ticket_still_open
 from bot.knowledge.model import topic_of
 from bot.notify import Notifier
 from bot.store.tickets import Tickets
-from bot.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice
+from bot.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice, ticket_refusal
 
 log = logging.getLogger(__name__)
 TICKET_SLOT = "ticket_open"
@@ -126,6 +127,11 @@ class ActionHandoff(Action):
                 dispatcher.utter_message(text=ticket_still_open(existing.code), buttons=[LEAVE_BUTTON])
                 dispatcher.utter_message(json_message=ticket_marker(existing.code, "open"))
                 return [SlotSet(TICKET_SLOT, True)]
+            refusal = ticket_refusal(limits.shared(), tracker.sender_id,
+                                     limits.client_address(tracker.latest_message.get("metadata")))
+            if refusal:  # too many tickets: no notice to the team, but the contacts still help
+                dispatcher.utter_message(text=refusal + "\n" + handoff_text(contacts, topic))
+                return []
             channel = channel_of(tracker.sender_id, tracker.get_latest_input_channel())
             history = conversation(tracker.events)
             ticket = store.create(tracker.sender_id, channel, commune.label if commune else "", topic or "", history)

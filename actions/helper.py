@@ -36,7 +36,7 @@ class ActionHelperLogin(Action):
         attempt = helper.login_attempt(text)
         if attempt is None:  # a sentence about the team that NLU took for a login: answer it
             return await ActionAnswerQuestion(self._service).run(dispatcher, tracker, domain)
-        return commands.login(dispatcher, attempt)
+        return commands.login(dispatcher, attempt, tracker)
 
 
 class ActionHelperLogout(Action):

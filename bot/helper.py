@@ -8,12 +8,15 @@ second message with the entry's notes for helpers and a link to a printable page
 from __future__ import annotations
 
 import hmac
+import math
 import re
+import secrets
 import warnings
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from bot.knowledge.model import Entry
+from bot.limits import Limiter, Rule
 from bot.text import deaccent
 
 NOTES_HEADING = "Ghi chú cho tổ công nghệ số:"
@@ -89,6 +92,56 @@ def is_valid_code(code: str | None, codes: tuple[str, ...]) -> bool:
     return found
 
 
+# Guessing codes: every try is counted before the code is checked, a right code gives its count back. A sender gets
+# 5 wrong codes an hour; a client address (where the door knows it: web chat, REST) 20, for the web page mints a
+# new sender id per visit. The address limit is looser: a commune office shares one address.
+WRONG_CODES_PER_SENDER = Rule("helper-code-sender", 5, 3600)
+WRONG_CODES_PER_ADDRESS = Rule("helper-code-address", 20, 3600)
+
+# New codes (`python -m bot.admin helper-code new`): 12 symbols from 23 that nobody confuses when reading or typing
+# (15 letters, 8 digits; no I/1, O/0, B/8, S/5, G/6, Z/2), never 3 digits in a row, so bot.privacy never takes a
+# code for an OTP or a phone number. 53.8 bits: at 100 guesses a second from everywhere at once, with 50 codes
+# configured, finding one takes ~90,000 years on average.
+CODE_LETTERS = "ACDEHKMNPRTUVXY"
+CODE_DIGITS = "23456789"
+NEW_CODE_LENGTH = 12
+MIN_CODE_BITS = 50.0  # what `helper-code check` asks of a configured code, by the estimate in code_bits
+_RUN_OF_DIGITS = re.compile(r"\d{3}")
+
+
+def new_code() -> str:
+    """A fresh random helper code, e.g. "KM4XTAP7RD2H" (see NEW_CODE_LENGTH)."""
+    alphabet = CODE_LETTERS + CODE_DIGITS
+    while True:
+        code = "".join(secrets.choice(alphabet) for _ in range(NEW_CODE_LENGTH))
+        if not _RUN_OF_DIGITS.search(code) and code_bits(code) >= MIN_CODE_BITS:  # the second drops ~1 in 10^7
+            return code
+
+
+def new_code_bits(length: int = NEW_CODE_LENGTH) -> float:
+    """The entropy of new_code() exactly: log2 of how many strings of that length have no 3 digits in a row."""
+    ends = [1, 0, 0]  # strings ending in 0, 1, 2 digits
+    for _ in range(length):
+        ends = [sum(ends) * len(CODE_LETTERS), ends[0] * len(CODE_DIGITS), ends[1] * len(CODE_DIGITS)]
+    return math.log2(sum(ends))
+
+
+def code_bits(code: str) -> float:
+    """An upper estimate of a hand-made code's strength: length times log2 of the alphabet its kinds of characters
+    span (case is ignored: 26 letters, 10 digits, '-' and '_'); a code of 3 distinct characters or fewer counts 0."""
+    code = code.strip().upper()
+    if len(set(code)) < 4:
+        return 0.0
+    alphabet = 26 * any(c.isalpha() for c in code) + 10 * any(c.isdigit() for c in code)
+    alphabet += 2 * any(c in "-_" for c in code)
+    return len(code) * math.log2(alphabet) if alphabet > 1 else 0.0
+
+
+def weak_codes(codes: tuple[str, ...]) -> list[int]:
+    """Positions (1-based) of configured codes below MIN_CODE_BITS: the codes themselves are never printed."""
+    return [n for n, code in enumerate(codes, 1) if code_bits(code) < MIN_CODE_BITS]
+
+
 def guide_page_url(public_url: str, entry_id: str) -> str:
     """The printable page of an entry's guide, served by the web chat channel."""
     return public_url.rstrip("/") + GUIDE_PAGE_PATH + quote(entry_id, safe="")
@@ -117,6 +170,8 @@ MASKED_CODE = (
     "bạn hỏi cán bộ xã/phường phụ trách để được cấp mã đúng dạng."
 )
 NOT_CONFIGURED = "Chế độ Tổ công nghệ số chưa được bật ở hệ thống này. Bạn liên hệ cán bộ xã/phường phụ trách nhé."
+LOCKED = ("Bạn đã nhập sai mã tổ công nghệ số nhiều lần. Để bảo vệ mã của tổ, vui lòng thử lại sau khoảng {minutes} "
+          "phút, hoặc hỏi cán bộ xã/phường phụ trách để kiểm tra lại mã.")
 GOODBYE = "Đã tắt chế độ Tổ công nghệ số. Câu trả lời sẽ hiện như cho người dân."
 NOT_HELPER = "Chế độ Tổ công nghệ số đang tắt. Thành viên tổ gõ: /helper MÃ-CỦA-TỔ để bật."
 
@@ -130,6 +185,26 @@ def login_reply(attempt: LoginAttempt, codes: tuple[str, ...]) -> tuple[str, boo
     if is_valid_code(attempt.code, codes):
         return WELCOME, True
     return WRONG_CODE, False
+
+
+def limited_login_reply(attempt: LoginAttempt, codes: tuple[str, ...], limiter: Limiter, sender: str,
+                        address: str | None = None) -> tuple[str, bool]:
+    """login_reply with the lock-out: the try is counted per sender (and per address) before the code is compared,
+    so concurrent guesses cannot slip past the limit; a right code gives its count back."""
+    if not codes or attempt.code is None:
+        return login_reply(attempt, codes)
+    counted = [(WRONG_CODES_PER_SENDER, sender)] + ([(WRONG_CODES_PER_ADDRESS, address)] if address else [])
+    hits = [limiter.hit(rule, key) for rule, key in counted]
+    blocked = [hit for hit in hits if hit.over]
+    if blocked:  # not evaluated, so not counted: the lock-out ends with the window, however many more tries come
+        for rule, key in counted:
+            limiter.undo(rule, key)
+        return LOCKED.format(minutes=max(hit.retry_after_minutes for hit in blocked)), False
+    text, ok = login_reply(attempt, codes)
+    if ok:
+        for rule, key in counted:
+            limiter.undo(rule, key)
+    return text, ok
 
 
 def print_reply(entry: Entry | None, public_url: str) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.limits import Limiter, Rule
 from bot.privacy import mask
 from bot.text import deaccent
 
@@ -46,7 +47,7 @@ def channel_of(sender_id: str, input_channel: str | None = None) -> str:
         return TELEGRAM
     if sender_id.startswith("zalo-"):
         return ZALO
-    if WEB_SENDER.match(sender_id):
+    if sender_id.startswith("web-"):  # the public door files every sender under web- (bot/channels/validation.py)
         return WEBCHAT
     return REST if input_channel in (None, "", "rest") else str(input_channel)[:20]
 
@@ -103,6 +104,30 @@ def left_ticket(code: str) -> str:
 NO_TICKET = "Bạn đang nói chuyện với trợ lý ảo. Bạn cứ gõ câu hỏi, hoặc gõ “gặp người hỗ trợ” để nhắn cho cán bộ."
 LEFT_NOTE = "Người dân đã quay lại trợ lý ảo: tin nhắn sau đó của họ do trợ lý ảo trả lời (câu trả lời của cán bộ vẫn được gửi tới họ)."
 BACK_NOTE = "Người dân lại yêu cầu gặp cán bộ."
+
+
+# Each new ticket posts to the team's group, so opening them is limited: per sender per day (a resident rarely needs
+# more than one or two; a ticket stays open until staff close it), per client address where the door knows it
+# (the web page mints a new sender per visit; an office or a phone network shares addresses, hence looser), and
+# for everyone together per hour, which bounds what a flood of made-up senders can post to the team.
+TICKETS_PER_SENDER = Rule("tickets-sender", 3, 24 * 3600)
+TICKETS_PER_ADDRESS = Rule("tickets-address", 10, 24 * 3600)
+TICKETS_PER_HOUR = Rule("tickets-all", 60, 3600)
+TOO_MANY_TICKETS = "Hôm nay bạn đã gửi nhiều yêu cầu gặp cán bộ; cán bộ sẽ trả lời các yêu cầu đã gửi."
+BUSY_TEAM = "Lúc này có rất nhiều yêu cầu gặp cán bộ nên chưa mở thêm được yêu cầu mới."
+
+
+def ticket_refusal(limiter: Limiter, sender_id: str, address: str | None = None) -> str | None:
+    """None when this sender may open a ticket now (counted before opening it); else the first line of the polite
+    reply (the caller adds the commune's contacts). A refused request gives its counts back."""
+    counted = [(TICKETS_PER_SENDER, sender_id)] + ([(TICKETS_PER_ADDRESS, address)] if address else [])
+    counted.append((TICKETS_PER_HOUR, "all"))
+    hits = [limiter.hit(rule, key) for rule, key in counted]
+    if not any(hit.over for hit in hits):
+        return None
+    for rule, key in counted:
+        limiter.undo(rule, key)
+    return BUSY_TEAM if hits[-1].over and not any(hit.over for hit in hits[:-1]) else TOO_MANY_TICKETS
 
 
 def staff_reply(code: str, text: str) -> str:

@@ -78,6 +78,15 @@ def small_entries() -> list[Entry]:
     ]
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits(monkeypatch):
+    """Each test starts with empty rate-limit counters (bot.limits): one test's tickets or wrong codes must not
+    lock out the next one's."""
+    from bot import limits
+
+    monkeypatch.setattr(limits, "_shared", None)
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

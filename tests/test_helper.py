@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import math
 import re
+import threading
 
 import pytest
 
 from bot import helper, printable
+from bot.limits import Limiter, MemoryCounters
 from bot.knowledge.loader import load_entries
 from bot.settings import ROOT
 from bot.search.index import entry_to_json
@@ -84,6 +88,116 @@ def test_login_replies():
     assert helper.login_reply(helper.LoginAttempt(None, masked=True), CODES) == (helper.MASKED_CODE, False)
     for text in (helper.WELCOME, helper.WRONG_CODE, helper.ASK_CODE):
         assert "MA123" not in text  # a reply never repeats a code
+
+
+# ------------------------------------------------------------------------------------- guessing codes
+def _limiter(clock=None) -> Limiter:
+    return Limiter(MemoryCounters(clock or (lambda: 1000.0)))
+
+
+def test_wrong_codes_lock_the_sender_out_and_the_right_code_is_not_counted():
+    now = [1000.0]
+    limiter = _limiter(lambda: now[0])
+    reply = lambda code, sender="web-a": helper.limited_login_reply(helper.LoginAttempt(code), CODES, limiter, sender)
+    assert reply("MA123") == (helper.WELCOME, True)  # right codes give their count back: members log in freely
+    assert [reply(f"XX{n}")[0] for n in range(5)] == [helper.WRONG_CODE] * 5
+    locked, ok = reply("MA123")  # even the right code waits: it is not compared at all
+    assert not ok and locked == helper.LOCKED.format(minutes=60) and "MA123" not in locked
+    assert reply("MA123", "tg-77") == (helper.WELCOME, True)  # another sender is not locked
+    now[0] += 3601
+    assert reply("MA123") == (helper.WELCOME, True)
+
+
+def test_an_address_is_locked_across_the_senders_it_makes_up():
+    limiter = _limiter()
+    results = [helper.limited_login_reply(helper.LoginAttempt("NOPE1"), CODES, limiter, f"web-{n}", "198.51.100.9")
+               for n in range(21)]
+    assert [text for text, _ in results[:20]] == [helper.WRONG_CODE] * 20 and results[20][0].startswith("Bạn đã nhập sai")
+    elsewhere = helper.limited_login_reply(helper.LoginAttempt("MA123"), CODES, limiter, "web-99", "198.51.100.10")
+    assert elsewhere == (helper.WELCOME, True)
+
+
+def test_asking_for_the_code_is_not_a_wrong_code():
+    limiter = _limiter()
+    for _ in range(10):
+        assert helper.limited_login_reply(helper.LoginAttempt(None), CODES, limiter, "web-a") == (helper.ASK_CODE, False)
+    assert helper.limited_login_reply(helper.LoginAttempt("MA123"), CODES, limiter, "web-a")[1]
+
+
+def test_concurrent_guesses_cannot_pass_the_lock_out():
+    limiter, compared = _limiter(), []
+    real_check = helper.is_valid_code
+    start = threading.Barrier(16)
+
+    def counting_check(code, codes):
+        compared.append(code)
+        return real_check(code, codes)
+
+    def guess(n: int) -> None:
+        start.wait()
+        helper.limited_login_reply(helper.LoginAttempt(f"GUESS{n}"), CODES, limiter, "tg-1")
+
+    helper_module_check = helper.is_valid_code
+    helper.is_valid_code = counting_check
+    try:
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        helper.is_valid_code = helper_module_check
+    assert len(compared) == helper.WRONG_CODES_PER_SENDER.limit
+
+
+def test_the_login_action_counts_per_sender_and_per_address(monkeypatch):
+    from dataclasses import replace
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import services
+    from actions.helper import ActionHelperLogin
+    from bot.settings import Settings
+
+    monkeypatch.setattr(services, "settings", lambda: replace(Settings.from_env(), helper_codes=CODES))
+
+    def login(code: str, sender: str, address: str | None = None) -> tuple[str, list]:
+        metadata = {"client_address": address} if address else {}
+        latest = {"text": f"/helper {code}", "intent": {"name": "helper_login"}, "entities": [], "metadata": metadata}
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(ActionHelperLogin().run(
+            dispatcher, Tracker(sender, {}, latest, [], False, None, {}, "action_listen"), {}))
+        return dispatcher.messages[0]["text"], events
+
+    assert [login(f"BAD{n}", "tg-5")[0] for n in range(5)] == [helper.WRONG_CODE] * 5
+    text, events = login("MA123", "tg-5")
+    assert text.startswith("Bạn đã nhập sai") and events == []
+    assert login("MA123", "tg-6")[1] == [{"event": "slot", "timestamp": None, "name": "helper_mode", "value": True}]
+    for n in range(20):  # new web senders each time, one address: the address is what is locked
+        login(f"BAD{n}", f"web-{n:024x}", "203.0.113.5")
+    assert login("MA123", "web-" + "f" * 24, "203.0.113.5")[0].startswith("Bạn đã nhập sai")
+
+
+# ------------------------------------------------------------------------------------- code strength
+def test_new_codes_are_strong_readable_and_survive_masking():
+    from bot.privacy import mask
+
+    codes = {helper.new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    alphabet = set(helper.CODE_LETTERS + helper.CODE_DIGITS)
+    for code in codes:
+        assert len(code) == helper.NEW_CODE_LENGTH and set(code) <= alphabet and not re.search(r"\d{3}", code)
+        assert helper.login_attempt(mask(f"/helper {code}")) == helper.LoginAttempt(code)
+        assert helper.code_bits(code) >= helper.MIN_CODE_BITS
+    assert not set("IOBSGZ01") & alphabet
+    assert helper.new_code_bits() == pytest.approx(53.83, abs=0.01) and helper.new_code_bits() >= helper.MIN_CODE_BITS
+    assert helper.new_code_bits(3) == pytest.approx(math.log2(23 ** 3 - 8 ** 3))  # only "ddd" is left out
+
+
+def test_weak_configured_codes_are_found_by_position():
+    assert helper.weak_codes(("MA123", "TCN-07", "KM4XTAP7RD2H", "AAAAAAAAAAAA1", "km4xtap7rd2h")) == [1, 2, 4]
+    assert helper.code_bits("ABCDEFGHIJK") == pytest.approx(11 * math.log2(26))
 
 
 def test_notes_message_has_heading_notes_and_printable_link():

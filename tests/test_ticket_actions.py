@@ -20,7 +20,7 @@ from bot.handoff import LEAVE_BUTTON, ambiguous_commune
 from bot.safety import SECRET_WARNING
 from bot.settings import Settings
 from bot.store.tickets import Tickets
-from bot.tickets import BUTTON_PRESSED, NO_TICKET
+from bot.tickets import BUTTON_PRESSED, NO_TICKET, TOO_MANY_TICKETS
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram_support import token
 
@@ -121,6 +121,20 @@ async def test_unknown_commune_gets_the_default_contacts(site, telegram):
     ticket = site.open_for("web-0123456789abcdef01234567")
     assert ticket.commune == "" and ticket.channel == "webchat"
     assert telegram.sent_messages(TOKEN, GROUP) == []  # no default target configured: nobody to tell
+
+
+async def test_a_fourth_ticket_in_a_day_gets_a_polite_reply_with_the_contacts_and_no_notice(site, telegram):
+    for _ in range(3):
+        await run(ActionHandoff(), tracker(slots={"commune": HK}))
+        site.close(site.open_for("tg-4201").code, "can-bo", "đã gọi lại", "")
+    await notices_sent()
+    events, messages = await run(ActionHandoff(), tracker(slots={"commune": HK}))
+    await notices_sent()
+    assert events == [] and messages[0]["text"].startswith(TOO_MANY_TICKETS)
+    assert "Tổ CNS phường Hoàn Kiếm: gọi chị Lan" in messages[0]["text"]  # the contacts still help
+    assert site.open_for("tg-4201") is None and len(telegram.sent_messages(TOKEN, GROUP)) == 3
+    _, messages = await run(ActionHandoff(), tracker(slots={"commune": HK}, sender="tg-4202"))
+    assert site.open_for("tg-4202") is not None  # another resident is not affected
 
 
 async def test_without_a_store_the_resident_still_gets_the_contacts(site, monkeypatch):

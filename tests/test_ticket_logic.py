@@ -8,14 +8,19 @@ import yaml
 
 from bot import rule_routes
 from bot.settings import ROOT
+from bot.limits import Limiter, MemoryCounters
 from bot.tickets import (
+    BUSY_TEAM,
     BUTTON_PRESSED,
+    TICKETS_PER_HOUR,
+    TOO_MANY_TICKETS,
     Reach,
     channel_of,
     conversation,
     reach,
     resident_words,
     team_notice,
+    ticket_refusal,
     wants_the_bot_back,
 )
 
@@ -28,7 +33,8 @@ RULES = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8")
     ("tg--100987", "telegram", Reach("telegram", "-100987")),
     ("zalo-8841200", "zalo", Reach("zalo", "8841200")),
     ("web-0123456789abcdef01234567", "webchat", Reach("webchat", None)),
-    ("web-guessable", "rest", Reach("rest", None)),
+    ("web-guessable", "webchat", Reach("webchat", None)),
+    ("web-tg-777000111", "webchat", Reach("webchat", None)),  # tg- over the public door: never a Telegram chat
     ("eval-1234", "rest", Reach("rest", None)),
 ])
 def test_where_a_resident_is_reached(sender, channel, where):
@@ -97,3 +103,22 @@ def test_routes_ignore_ticket_and_form_rules_and_survive_a_missing_file(tmp_path
     routes = rule_routes.routes(RULES)
     assert all(r.action != "action_relay_to_staff" for r in routes)
     assert rule_routes.action_for("greet", {}, tmp_path / "missing.yml") == rule_routes.FALLBACK_ACTION
+
+
+def test_tickets_are_capped_per_sender_per_day_per_address_and_for_everyone_per_hour():
+    now = [0.0]
+    limiter = Limiter(MemoryCounters(lambda: now[0]))
+    assert [ticket_refusal(limiter, "tg-1") for _ in range(4)] == [None, None, None, TOO_MANY_TICKETS]
+    assert ticket_refusal(limiter, "tg-2") is None  # another resident is not affected
+    now[0] += 24 * 3600
+    assert ticket_refusal(limiter, "tg-1") is None  # a new day
+    # the web page mints a new sender per visit: the address is what counts there
+    refused = [ticket_refusal(limiter, f"web-{n:024x}", "198.51.100.4") for n in range(11)]
+    assert refused == [None] * 10 + [TOO_MANY_TICKETS]
+    # a flood of made-up senders from everywhere: the team's group gets at most 60 new tickets an hour
+    now[0] += 24 * 3600
+    results = [ticket_refusal(limiter, f"flood-{n}", f"203.0.113.{n % 250}") for n in range(TICKETS_PER_HOUR.limit + 1)]
+    assert results[:-1] == [None] * TICKETS_PER_HOUR.limit and results[-1] == BUSY_TEAM
+    assert ticket_refusal(limiter, "tg-9") == BUSY_TEAM
+    now[0] += 3600
+    assert ticket_refusal(limiter, "tg-9") is None
