@@ -118,7 +118,7 @@ class Notifier:
             log.warning("Zalo message to %s not sent: the Zalo channel is not configured", user_ref(user_id))
             return False
         try:
-            return await self.zalo.send_all(user_id, [{"text": part} for part in split_zalo(text)])
+            return bool(await self.zalo.send_all(user_id, [{"text": part} for part in split_zalo(text)]))
         except Exception as err:  # the client logs its own failures; this is for the unexpected
             log.warning("Zalo message to %s failed: %s", user_ref(user_id), type(err).__name__)
             return False

@@ -169,11 +169,32 @@ async def test_network_errors_and_odd_answers_are_failures(fake, tmp_path):
     assert (await make_client(fake, tmp_path, transport=Weird(fake)).send_message(USER, TEXT)).detail == "HTTP 502"
 
 
-async def test_send_all_stops_at_the_first_failure(fake, tmp_path):
-    fake.fail_next(-230)
+FOUR = [{"text": "1"}, {"text": "2"}, {"text": "3"}, {"text": "4"}]
+
+
+@pytest.mark.parametrize("code", [-201, -213, -230])
+async def test_send_all_continues_past_a_message_zalo_refuses_for_good(fake, tmp_path, code):
     client = make_client(fake, tmp_path)
-    assert not await client.send_all(USER, [{"text": "1"}, {"text": "2"}])
-    assert len(fake.send_attempts) == 1
+    await client.send_message(USER, {"text": "0"})
+    fake.fail_next(code)  # message "1" is refused
+    report = await client.send_all(USER, FOUR)
+    assert [m.text for m in fake.messages_to(USER)] == ["0", "2", "3", "4"]  # the rest went out, in order
+    assert not report and report.sent == 3 and report.refused == ({"text": "1"},) and report.unsent == ()
+
+
+@pytest.mark.parametrize("code", [-32, -124, -216])
+async def test_send_all_keeps_the_rest_in_order_after_a_failure_that_may_pass(fake, tmp_path, code):
+    client = make_client(fake, tmp_path)
+    await client.send_message(USER, {"text": "0"})
+    fake.fail_next(code, times=2)  # "1" fails (a -216 is refreshed and resent once: fails again)
+    report = await client.send_all(USER, FOUR)
+    assert [m.text for m in fake.messages_to(USER)] == ["0"]  # nothing sent out of order...
+    assert not report and report.sent == 0 and report.unsent == tuple(FOUR) and report.refused == ()  # ...all kept
+
+
+async def test_send_all_reports_success_as_true(fake, tmp_path):
+    report = await make_client(fake, tmp_path).send_all(USER, FOUR)
+    assert report and report.sent == 4
 
 
 async def test_the_fake_refuses_what_zalo_would(fake, tmp_path):
@@ -197,3 +218,11 @@ def test_settings_defaults_and_problems(tmp_path):
     s = ZaloSettings.from_sources(None, {"BOT_CACHE_DIR": str(tmp_path)})
     assert s.api_base_url == API_BASE_URL and s.token_file == tmp_path / "zalo_tokens.json"
     assert len(s.problems()) == 2
+
+
+def test_timing_settings_come_from_the_environment_and_refuse_nonsense(tmp_path):
+    env = {"ZALO_RETRY_BASE_S": "0.5", "ZALO_MAX_EVENT_AGE_S": "600", "ZALO_RETRY_MAX_S": "nan",
+           "ZALO_GIVE_UP_AFTER_S": "soon", "BOT_CACHE_DIR": str(tmp_path)}
+    s = ZaloSettings.from_sources({"retry_max_s": "-3"}, env)
+    assert (s.retry_base_s, s.max_event_age_s) == (0.5, 600.0)
+    assert (s.retry_max_s, s.give_up_after_s) == (300.0, 24 * 3600.0)  # defaults for nonsense

@@ -1,9 +1,11 @@
 """Zalo Official Account channel for Rasa: a signed webhook in, the OA send-message API out.
 
 `credentials.yml` names it `bot.channels.zalo.ZaloInput`; Rasa mounts it at /webhooks/zalo/webhook. Each request is
-checked (`zalo_events.check_webhook`), answered with 200 at once (Zalo retries anything slower than about 2 s), and
-handled in the background: texts go to Rasa, follows get a welcome, other user messages a request to type. Replies go
-out through `zalo_client.ZaloClient`. Settings: `zalo_client.ZaloSettings`; set-up: docs/zalo.md.
+read up to 64 KB (413 beyond, without reading on), checked (`zalo_events.check_webhook`: signature, nesting,
+freshness), de-duplicated (`zalo_seen`: Redis when configured), answered with 200 at once (Zalo retries anything
+slower than about 2 s), and handled in the background: texts go to Rasa, follows get a welcome, other user messages a
+request to type. Replies go out through the outbox (`zalo_outbox`: kept in the store until Zalo took them, retried
+with backoff by a loop that runs with the server). Settings: `zalo_client.ZaloSettings`; set-up: docs/zalo.md.
 """
 
 from __future__ import annotations
@@ -21,18 +23,21 @@ from bot.channels.rest import APOLOGY
 from bot.channels.validation import MAX_MESSAGE_CHARS
 from bot.channels.zalo_client import ZaloClient, ZaloSettings
 from bot.channels.zalo_events import (
+    MAX_BODY_BYTES,
     PLEASE_TYPE,
     SIGNATURE_HEADER,
     WELCOME,
-    Deduper,
     IncomingEvent,
     Kind,
     check_webhook,
     user_ref,
     zalo_messages,
 )
+from bot.channels.zalo_outbox import ZaloOutbox
+from bot.channels.zalo_seen import SeenEvents
 from bot.channels.zalo_tokens import TokenStore
 from bot.privacy import mask
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 GREET = "/greet"  # a follow is answered with the bot's own greeting (domain.yml), buttons included
@@ -72,7 +77,9 @@ class ZaloInput(InputChannel):
         self.client = client or ZaloClient(
             store, settings.app_id, settings.app_secret, settings.api_base_url, settings.oauth_base_url
         )
-        self.dedupe = Deduper()
+        self.seen = SeenEvents.from_env(os.environ, settings.app_id)
+        self.outbox: ZaloOutbox | None = None  # opened with the server (it touches the database)
+        self._retry_loop: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self._user_locks: dict[str, asyncio.Lock] = {}
         self._user_waiting: dict[str, int] = {}
@@ -90,13 +97,18 @@ class ZaloInput(InputChannel):
         async def health(request: Request) -> response.HTTPResponse:
             return response.json({"status": "ok", "configured": not self.settings.problems()})
 
-        @bp.route("/webhook", methods=["POST"])
+        @bp.route("/webhook", methods=["POST"], stream=True)  # streamed: the size is checked before the body is read
         async def receive(request: Request) -> response.HTTPResponse:
+            raw = await read_body(request, MAX_BODY_BYTES)
+            if raw is None:
+                request.stream.request_max_size = 0  # Sanic closes the connection instead of reading on
+                return response.json({"error": "the body is too large"}, status=413)
             verdict = check_webhook(
-                request.body or b"",
+                raw,
                 request.headers.get(SIGNATURE_HEADER),
                 self.settings.app_id,
                 self.settings.oa_secret_key,
+                max_age_s=self.settings.max_event_age_s,
             )
             if verdict.event is None:
                 log.info("Zalo webhook rejected (%s): %s", verdict.status, verdict.error)
@@ -104,19 +116,37 @@ class ZaloInput(InputChannel):
             event = verdict.event
             if event.kind is Kind.IGNORED:
                 return response.json({"status": "ignored"})
-            if self.dedupe.seen(event.dedupe_key):
+            if await self.seen.seen(event.dedupe_key):
                 log.info("Zalo %s from %s is a repeat delivery; ignored", event.event_name, user_ref(event.user_id))
                 return response.json({"status": "duplicate"})
             self._spawn(self._process(event, on_new_message))
             return response.json({"status": "accepted"})
 
+        @bp.listener("after_server_start")
+        async def start_outbox(app: Any, loop: Any) -> None:
+            if self.settings.app_id and self.settings.oa_secret_key:  # a channel that accepts nothing sends nothing
+                self._retry_loop = asyncio.ensure_future((await self._outbox()).run())
+
         @bp.listener("before_server_stop")
         async def finish(app: Any, loop: Any) -> None:
-            if self._tasks:
+            if self._tasks:  # answers in flight reach the outbox (and usually Zalo); the rest waits for the restart
                 await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_GRACE_S)
+            if self._retry_loop is not None:
+                self._retry_loop.cancel()
             await self.client.close()
+            await self.seen.close()
 
         return bp
+
+    async def _outbox(self) -> ZaloOutbox:
+        """The outbox on the bot's store (BOT_STORE_URL), opened once, off the event loop."""
+        if self.outbox is None:
+            s = self.settings
+            self.outbox = await asyncio.to_thread(
+                ZaloOutbox.open, self.client, Settings.from_env().store_url, retry_base_s=s.retry_base_s,
+                retry_max_s=s.retry_max_s, give_up_after_s=s.give_up_after_s,
+            )
+        return self.outbox
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         """Run in the background, holding a reference so the task is not collected mid-way."""
@@ -148,7 +178,7 @@ class ZaloInput(InputChannel):
             replies = await self._ask_rasa(GREET, event, on_new_message) or [{"text": WELCOME}]
         else:
             replies = [{"text": PLEASE_TYPE}]
-        await self.client.send_all(event.user_id, zalo_messages(replies))
+        await (await self._outbox()).deliver(event.user_id, zalo_messages(replies))
 
     @staticmethod
     async def _ask_rasa(
@@ -162,10 +192,26 @@ class ZaloInput(InputChannel):
             event.sender_id,
             input_channel="zalo",
             message_id=event.msg_id or None,
-            metadata={"zalo_event": event.event_name},
+            metadata=None,  # nothing from the body rides along into the tracker and every action call
         )
         try:
             await on_new_message(message)
         except Exception:
             log.exception("Rasa turn failed for Zalo message %r", mask(text))
         return collector.messages
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body of a streamed route, or None as soon as it is over `limit` bytes (declared or received)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)

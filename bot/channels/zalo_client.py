@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.channels.zalo_events import user_ref
+from bot.channels.zalo_events import MAX_EVENT_AGE_S, user_ref
 from bot.channels.zalo_tokens import TokenPair, TokenStore
 from bot.privacy import mask
 from bot.settings import ROOT
@@ -27,6 +27,9 @@ OAUTH_BASE_URL = "https://oauth.zaloapp.com"
 SEND_PATH = "/v3.0/oa/message/cs"
 REFRESH_PATH = "/v4/oa/access_token"
 EXPIRED_TOKEN_ERRORS = frozenset({-216, -220})
+# Zalo refuses this message for good: a bad parameter, a user who is no longer a follower, or whose last message is
+# over 7 days old. Everything else (network, HTTP errors, rate limits, tokens, unknown codes) may pass later.
+PERMANENT_ERRORS = frozenset({-201, -213, -230})
 TIMEOUT_S = 10.0
 
 
@@ -43,6 +46,12 @@ class ZaloSettings:
     token_file: Path = ROOT / ".cache" / "zalo_tokens.json"  # token_file / ZALO_TOKEN_FILE
     api_base_url: str = API_BASE_URL  # api_base_url / ZALO_API_BASE_URL
     oauth_base_url: str = OAUTH_BASE_URL  # oauth_base_url / ZALO_OAUTH_BASE_URL
+    # Timing (seconds). An event older than max_event_age_s is refused; an answer Zalo did not take is retried after
+    # retry_base_s, doubling up to retry_max_s, and given up (logged) once it is give_up_after_s old.
+    max_event_age_s: float = MAX_EVENT_AGE_S  # max_event_age_s / ZALO_MAX_EVENT_AGE_S
+    retry_base_s: float = 2.0  # retry_base_s / ZALO_RETRY_BASE_S
+    retry_max_s: float = 300.0  # retry_max_s / ZALO_RETRY_MAX_S
+    give_up_after_s: float = 24 * 3600.0  # give_up_after_s / ZALO_GIVE_UP_AFTER_S
 
     @classmethod
     def from_sources(cls, credentials: Mapping[str, Any] | None, env: Mapping[str, str]) -> ZaloSettings:
@@ -56,6 +65,16 @@ class ZaloSettings:
             return str(value).strip() or default
 
         token_file = pick("token_file") or str(_path_setting("BOT_CACHE_DIR", env) / "zalo_tokens.json")
+
+        def seconds(key: str) -> float:
+            default = getattr(cls, key)
+            try:
+                value = float(pick(key) or default)
+            except ValueError:
+                log.warning("Zalo setting %s is not a number of seconds; using %s", key, default)
+                return default
+            return value if 0 < value < float("inf") else default
+
         return cls(
             app_id=pick("app_id"),
             oa_secret_key=pick("oa_secret_key"),
@@ -65,6 +84,10 @@ class ZaloSettings:
             token_file=Path(token_file).expanduser(),
             api_base_url=pick("api_base_url", API_BASE_URL),
             oauth_base_url=pick("oauth_base_url", OAUTH_BASE_URL),
+            max_event_age_s=seconds("max_event_age_s"),
+            retry_base_s=seconds("retry_base_s"),
+            retry_max_s=seconds("retry_max_s"),
+            give_up_after_s=seconds("give_up_after_s"),
         )
 
     def problems(self) -> list[str]:
@@ -140,6 +163,24 @@ class SendResult:
     error: int = 0
     detail: str = ""
 
+    @property
+    def retryable(self) -> bool:
+        """A failure that may pass if the same message is sent later."""
+        return not self.ok and self.error not in PERMANENT_ERRORS
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What `send_all` did: how many messages went out, which Zalo refused for good, and the ones left unsent (in
+    order) after a failure that may pass. True when every message went out."""
+
+    sent: int
+    refused: tuple[dict, ...] = ()
+    unsent: tuple[dict, ...] = ()
+
+    def __bool__(self) -> bool:
+        return not self.refused and not self.unsent
+
 
 def _error_code(body: Any) -> int | None:
     """Zalo's `error` field as an int (it is 0 on success); None when absent or unreadable."""
@@ -195,12 +236,20 @@ class ZaloClient:
             log.warning("Zalo send to %s failed: error %s %s", user_ref(user_id), result.error, mask(result.detail))
         return result
 
-    async def send_all(self, user_id: str, messages: list[dict]) -> bool:
-        """Send messages in order; stop at the first failure (the rest would fail the same way)."""
-        for message in messages:
-            if not (await self.send_message(user_id, message)).ok:
-                return False
-        return True
+    async def send_all(self, user_id: str, messages: list[dict]) -> SendReport:
+        """Send messages in order. A message Zalo refuses for good is skipped and the next ones still go out; after a
+        failure that may pass (network, outage) that message and the rest are returned unsent, in order, for the
+        caller to keep (`zalo_outbox`): sending them now would most likely fail too, and out of order."""
+        sent, refused = 0, []
+        for i, message in enumerate(messages):
+            result = await self.send_message(user_id, message)
+            if result.ok:
+                sent += 1
+            elif result.retryable:
+                return SendReport(sent, tuple(refused), tuple(messages[i:]))
+            else:
+                refused.append(message)
+        return SendReport(sent, tuple(refused))
 
     async def _post(self, access_token: str, user_id: str, message: dict) -> SendResult:
         headers = {"access_token": access_token, "Content-Type": "application/json"}

@@ -20,7 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from bot import localtime
 
@@ -170,6 +170,23 @@ helper_activity = Table(
     Column("note", Text, nullable=False, default=""),  # masked
 )
 
+# Messages a channel still has to deliver (bot/store/outbox.py): a row lives from the bot's answer until the channel's
+# API took it, so an answer survives a restart or an outage. Times are epoch seconds: compared in SQL the same way
+# on SQLite and PostgreSQL.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # order of sending within a recipient
+    Column("channel", String(20), nullable=False),  # zalo
+    Column("recipient", String(128), nullable=False, index=True),  # the channel's user id
+    Column("message", Text, nullable=False),  # JSON of the channel's message: the bot's answer, never a secret
+    Column("created_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False, index=True),  # next attempt
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", Float),  # a sender is on it until then; others leave it alone
+    Column("last_error", String(200), nullable=False, default=""),
+)
+
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """A column's time as aware UTC (SQLite returns naive datetimes), or None."""
@@ -180,11 +197,19 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+# Every call gives up in seconds, never minutes: a worker thread stuck on a locked or silent database is a thread
+# the action server does not get back (bot/store/offload.py bounds what a resident waits; these bound the thread).
+CONNECT_TIMEOUT_S = 2  # PostgreSQL connect, and a pool checkout (libpq's minimum is 2)
+LOCK_WAIT_MS = 2000  # waiting for a write lock: SQLite's busy timeout, PostgreSQL's lock_timeout
+STATEMENT_TIMEOUT_MS = 5000  # PostgreSQL, any one statement
+TCP_USER_TIMEOUT_MS = 10000  # PostgreSQL, a connection whose server stopped acknowledging (network gone)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets the action server read while the admin page writes; wait instead of failing on a lock.
+    # WAL lets the action server read while the admin page writes; wait briefly instead of failing on a lock.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -201,6 +226,17 @@ def with_driver(url: str) -> str:
     return "postgresql+psycopg://" + url[len("postgresql://"):]
 
 
+def _timeouts(url: str) -> dict:
+    """create_engine arguments that bound every wait; a value set in the URL's query string wins."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": LOCK_WAIT_MS / 1000}}
+    defaults = {"connect_timeout": CONNECT_TIMEOUT_S, "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
+                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_WAIT_MS}"}
+    return {"pool_timeout": CONNECT_TIMEOUT_S,
+            "connect_args": {k: v for k, v in defaults.items() if k not in parsed.query}}
+
+
 def engine_for(url: str) -> Engine:
     """One engine per URL and process, with the schema created (idempotent)."""
     with _engines_lock:
@@ -209,7 +245,8 @@ def engine_for(url: str) -> Engine:
             if url.startswith("sqlite:///"):
                 Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
             url_ = with_driver(url)
-            engine = create_engine(url_, pool_pre_ping=True, future=True)
+            # hide_parameters: a failed statement's message would otherwise quote what a resident wrote
+            engine = create_engine(url_, pool_pre_ping=True, future=True, hide_parameters=True, **_timeouts(url_))
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
             metadata.create_all(engine)

@@ -7,15 +7,19 @@ model is exercised by tests/test_zalo_e2e.py.
 
 Scripted replies: "long Nk" -> an N-thousand-character answer in paragraphs, with a button ("k": the channel masks
 four-digit numbers); "buttons" -> seven long-titled buttons; "slow S" -> replies after S seconds; "boom..." -> the turn
-raises; "silent" -> no reply; "/greet" -> a greeting with buttons; anything else -> "echo: <text>". GET
-/stub/received lists the (sender, text) pairs the agent saw. The REST channel is mounted too, at /webhooks/rest/.
+raises; "silent" -> no reply; "/greet" -> a greeting with buttons; "three" -> three replies; anything else ->
+"echo: <text>". GET /stub/received lists the (sender, text) pairs the agent saw, /stub/metadata the metadata of each
+message. The REST channel is mounted too, at /webhooks/rest/. The Zalo outbox lives in BOT_STORE_URL (a temporary
+SQLite file when unset, never the checkout's store).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+import tempfile
 from typing import Any
 
 
@@ -35,10 +39,12 @@ class StubAgent:
 
     def __init__(self) -> None:
         self.received: list[tuple[str, str]] = []
+        self.metadata: list[object] = []
 
     async def handle_message(self, message: Any) -> None:
         text, out, sender = message.text or "", message.output_channel, message.sender_id
         self.received.append((sender, text))
+        self.metadata.append(message.metadata)
         if text.startswith("long "):
             await out.send_text_with_buttons(sender, long_answer(int(text.split()[1].removesuffix("k")) * 1000),
                                              [{"title": "Gặp người hỗ trợ", "payload": "/request_human"}])
@@ -54,6 +60,9 @@ class StubAgent:
             raise RuntimeError("the turn failed")
         elif text == "silent":
             return
+        elif text == "three":
+            for part in ("một", "hai", "ba"):
+                await out.send_text_message(sender, f"phần {part}")
         elif text == "/greet":
             await out.send_text_with_buttons(sender, "Xin chào! (stub greeting)",
                                              [{"title": "VNeID", "payload": '/ask_question{"entry_id":"vneid-la-gi"}'}])
@@ -69,6 +78,9 @@ def main(port: int) -> None:
     from bot.channels.rest import ValidatedRestInput
     from bot.channels.zalo import ZaloInput
     from bot.channels.zalo_client import ZaloSettings
+
+    if not os.environ.get("BOT_STORE_URL"):
+        os.environ["BOT_STORE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='zalo-stub-')}/store.db"
 
     class UnconfiguredZalo(ZaloInput):
         """The same channel with no app id or secret, mounted at /webhooks/zalo_unconfigured."""
@@ -87,6 +99,10 @@ def main(port: int) -> None:
     @app.get("/stub/received")
     async def received(request):
         return response.json(agent.received)
+
+    @app.get("/stub/metadata")
+    async def metadata(request):
+        return response.json(agent.metadata)
 
     app.run(host="127.0.0.1", port=port, access_log=False, workers=1)
 
