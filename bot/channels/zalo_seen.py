@@ -48,6 +48,8 @@ class SeenEvents:
         if not host:
             return cls(None, app_id)
         import redis.asyncio  # shipped with Rasa; only needed when Redis is configured
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
         try:
             port, db = int(env.get("REDIS_PORT") or 6379), int(env.get("ZALO_REDIS_DB") or REDIS_DB)
@@ -55,7 +57,8 @@ class SeenEvents:
             log.error("REDIS_PORT / ZALO_REDIS_DB are not numbers: Zalo de-duplication stays in this process")
             return cls(None, app_id)
         client = redis.asyncio.Redis(host=host, port=port, db=db, password=env.get("REDIS_PASSWORD") or None,
-                                     socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
+                                     socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S,
+                                     retry=Retry(NoBackoff(), 0))  # no retries: the local memory answers instead
         log.info("Zalo de-duplication shared through Redis at %s:%d/%d", host, port, db)
         return cls(client, app_id)
 
