@@ -1,8 +1,15 @@
-"""Start the bot's two processes (action server, Rasa) on free ports: for tests, benchmarks and eval."""
+"""Start the bot's two processes (action server, Rasa) on free ports: for tests, benchmarks and eval.
+
+Both listen on 127.0.0.1 only. The action server requires a fresh random token (Rasa sends it from the generated
+endpoints file); Rasa's HTTP API is on, for the tests that read trackers, but only with a fresh random auth token
+(`Bot.api`). The relay door gets RELAY_SECRET (`relay_secret()`: one per run unless the environment sets it).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -10,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from bot.channels.validation import web_conversation_id
 from bot.settings import ROOT
 from bot.warmup import warm_up
 
@@ -24,6 +32,12 @@ def latest_model() -> Path:
     if not models:
         raise FileNotFoundError("no trained model in models/: run 'make train'")
     return models[-1]
+
+
+@functools.cache
+def relay_secret() -> str:
+    """The secret of Rasa's relay door for bots and relays started by this process: RELAY_SECRET, or a random one."""
+    return os.environ.get("RELAY_SECRET", "").strip() or secrets.token_urlsafe(32)
 
 
 def free_port() -> int:
@@ -60,9 +74,10 @@ class Bot:
         self.workdir = workdir
         self.credentials = credentials or ROOT / "credentials.yml"
         self.actions_port, self.rasa_port = free_port(), free_port()
+        self.actions_token, self.api_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n  token: '{self.actions_token}'\n"
             + (stores or f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"),
             encoding="utf-8",
         )
@@ -72,7 +87,9 @@ class Bot:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "BOT_STORE_URL": f"sqlite:///{workdir / 'store.db'}",  # questions and feedback of this run only
+            "RELAY_SECRET": relay_secret(),
             **(env or {}),
+            "ACTION_SERVER_TOKEN": self.actions_token,
         }
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
@@ -85,26 +102,40 @@ class Bot:
         log = (self.workdir / f"{name}.log").open("ab")
         return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
+    def actions_command(self) -> list[str]:
+        """The action server behind its token check, on 127.0.0.1 (bot/action_server.py)."""
+        return [str(ACTIONS_PY), "-m", "bot.action_server", "--actions", "actions", "--port", str(self.actions_port)]
+
+    def rasa_command(self) -> list[str]:
+        """Rasa on 127.0.0.1, its HTTP API only with this run's auth token."""
+        return [str(RASA), "run", "--model", str(latest_model()), "--endpoints", str(self.endpoints),
+                "--credentials", str(self.credentials), "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                "--enable-api", "--auth-token", self.api_token]
+
     def start_actions(self) -> None:
-        self.actions = self._spawn(
-            "actions", [str(ACTIONS_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)]
-        )
+        self.actions = self._spawn("actions", self.actions_command())
         wait_until(
             lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health", timeout=2).ok,
             "action server", self.actions, self.workdir / "actions.log",
         )
-        warm_up(f"http://127.0.0.1:{self.actions_port}/webhook")
+        warm_up(f"http://127.0.0.1:{self.actions_port}/webhook", token=self.actions_token)
 
     def start_rasa(self) -> None:
-        self.rasa = self._spawn(
-            "rasa",
-            [str(RASA), "run", "--model", str(latest_model()), "--endpoints", str(self.endpoints),
-             "--credentials", str(self.credentials), "--port", str(self.rasa_port), "--enable-api"],
-        )
+        self.rasa = self._spawn("rasa", self.rasa_command())
         wait_until(
-            lambda: requests.get(f"{self.url}/status", timeout=2).json().get("model_file"),
+            lambda: self.api("/status", timeout=2).json().get("model_file"),
             "rasa", self.rasa, self.workdir / "rasa.log",
         )
+
+    def api(self, path: str, timeout: float = 30) -> requests.Response:
+        """GET a path of Rasa's HTTP API with this run's auth token."""
+        return requests.get(f"{self.url}{path}", params={"token": self.api_token}, timeout=timeout)
+
+    def tracker(self, sender: str) -> dict:
+        """The tracker of the conversation `say(..., sender)` speaks in (the REST door files it under web-…)."""
+        r = self.api(f"/conversations/{web_conversation_id(sender)}/tracker")
+        r.raise_for_status()
+        return r.json()
 
     @staticmethod
     def _stop(proc: subprocess.Popen | None) -> None:
@@ -122,7 +153,7 @@ class Bot:
         self._stop(self.actions)
 
     def say(self, text: str, sender: str = "user") -> list[dict]:
-        """Send one message over REST and return Rasa's messages."""
+        """Send one message over the public REST door (as conversation web-<sender>) and return Rasa's messages."""
         r = requests.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
         if r.status_code != 200:
             raise RuntimeError(f"REST answered {r.status_code}: {r.text[:200]}")

@@ -2,20 +2,26 @@
 
 The action server's worker process loads them on first use (~15 s); asking one real question right
 after start-up spares the first resident that wait. Runs through the normal webhook, so it warms the
-process that serves requests (not the parent that only spawned it).
+process that serves requests (not the parent that only spawned it). When ACTION_SERVER_TOKEN is set, the action
+server wants it (bot/action_server.py): it is sent as `?token=`, as Rasa sends it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import urllib.parse
 import urllib.request
 
 WARM_UP_QUESTION = "quên mật khẩu VNeID"
 
 
-def warm_up(url: str = "http://127.0.0.1:5055/webhook", timeout: float = 180) -> bool:
-    """Ask the action server one question; True when it answered."""
+def warm_up(url: str = "http://127.0.0.1:5055/webhook", timeout: float = 180, token: str | None = None) -> bool:
+    """Ask the action server one question (with `token`, default ACTION_SERVER_TOKEN); True when it answered."""
+    token = os.environ.get("ACTION_SERVER_TOKEN", "").strip() if token is None else token
+    if token:
+        url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"token": token})
     tracker = {
         "sender_id": "warm-up",
         "slots": {},

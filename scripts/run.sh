@@ -9,9 +9,16 @@ RASA_PORT=${RASA_PORT:-5005}
 # Only this machine by default; RASA_HOST=0.0.0.0 lets phones on the LAN open the web chat page.
 RASA_HOST=${RASA_HOST:-127.0.0.1}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
+# endpoints.yml reads the action server's URL and token from here: one source for the port. The action server
+# listens on 127.0.0.1 (ACTIONS_HOST) and, as this script starts both sides, gets a fresh token per run unless set.
+export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  ACTION_SERVER_TOKEN=$(.venv-actions/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
+fi
+export ACTION_SERVER_TOKEN
 mkdir -p .cache/logs
 
-.venv-actions/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" \
+.venv-actions/bin/python -m bot.action_server --actions actions --port "$ACTIONS_PORT" \
   > .cache/logs/actions.log 2>&1 &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
@@ -35,9 +42,13 @@ if [ "${BOT_ADMIN_ENABLED:-}" = 1 ] && [ "${1:-}" != "shell" ]; then
 fi
 
 if [ "${1:-}" = "shell" ]; then
-  .venv-rasa/bin/rasa shell --model models --endpoints endpoints.yml --port "$RASA_PORT"
+  .venv-rasa/bin/rasa shell --model models --endpoints endpoints.yml --interface 127.0.0.1 --port "$RASA_PORT"
   exit
 fi
+
+# The Telegram relay (make telegram, its own process) speaks to Rasa's relay door with the shared RELAY_SECRET.
+relay_msg="  Telegram relay door: off (export the same RELAY_SECRET here and for make telegram: docs/telegram.md)"
+[ -n "${RELAY_SECRET:-}" ] && relay_msg="  Telegram relay door: on (/webhooks/relay/webhook, RELAY_SECRET set)"
 
 cat <<MSG
 
@@ -45,10 +56,11 @@ cat <<MSG
   Open the web chat page: http://127.0.0.1:$RASA_PORT/webhooks/webchat/
   or talk to it over REST:
     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
-         -d '{"sender": "me", "message": "quen mat khau vneid"}'
+         -d '{"sender": "me", "message": "quen mat khau vneid"}'   (the conversation is web-me)
   or stop it and run: make shell
   Action server log: .cache/logs/actions.log
 $admin_msg
+$relay_msg
 
 MSG
 # Rasa's HTTP API (conversations, model) only with a token: it would expose every conversation.

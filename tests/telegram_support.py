@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.launch import free_port
+from bot.launch import free_port, relay_secret
 from bot.settings import ROOT
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -38,6 +38,7 @@ class Relay:
             "TELEGRAM_BOT_TOKEN": tok,
             "TELEGRAM_API_BASE_URL": fake.url,
             "RASA_REST_URL": rasa_url,
+            "RELAY_SECRET": relay_secret(),  # the same as the Bots this test process starts (bot/launch.py)
             "TELEGRAM_LOG_LEVEL": "DEBUG",
             **env,
         }

@@ -11,6 +11,7 @@ from bot.channels.telegram_config import DEFAULT_RASA_URL, ConfigError, Telegram
 from bot.channels.telegram_format import (
     APOLOGY,
     BUTTONS_ONLY,
+    GROUP_HINT,
     MAX_CALLBACK_BYTES,
     MAX_MESSAGE,
     SHORT_KEY_PREFIX,
@@ -230,8 +231,11 @@ def test_texts_are_vietnamese_and_fit_telegram():
 # --- settings -----------------------------------------------------------------------------------
 
 
+RELAY = "relay-secret-for-tests_0123456789"
+
+
 def test_settings_defaults_and_secrets_out_of_repr():
-    s = TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    s = TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "RELAY_SECRET": RELAY})
     assert (s.mode, s.rasa_url, s.rasa_timeout, s.api_base_url) == (
         "polling",
         DEFAULT_RASA_URL,
@@ -246,10 +250,23 @@ def test_settings_defaults_and_secrets_out_of_repr():
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
             "TELEGRAM_PORT": "9000",
             "RASA_REST_URL": "http://rasa:5005/",
+            "RELAY_SECRET": RELAY,
         }
     )
-    assert s.webhook_path == "/tg/hook" and s.port == 9000 and s.rasa_url == "http://rasa:5005/webhooks/rest/webhook"
-    assert TOKEN not in repr(s) and SECRET not in repr(s)
+    assert s.webhook_path == "/tg/hook" and s.port == 9000 and s.rasa_url == "http://rasa:5005/webhooks/relay/webhook"
+    assert TOKEN not in repr(s) and SECRET not in repr(s) and RELAY not in repr(s) and s.relay_secret == RELAY
+
+
+@pytest.mark.parametrize("given, used", [
+    ("http://rasa:5005", "http://rasa:5005/webhooks/relay/webhook"),
+    # An older setting that names the public door: there a chat would be web-tg-…, so the relay door is used.
+    ("http://127.0.0.1:5005/webhooks/rest/webhook", "http://127.0.0.1:5005/webhooks/relay/webhook"),
+    ("https://x.gov.vn/bot/webhooks/rest/webhook", "https://x.gov.vn/bot/webhooks/relay/webhook"),
+    ("https://x.gov.vn/bot/webhooks/relay/webhook", "https://x.gov.vn/bot/webhooks/relay/webhook"),
+])
+def test_the_relay_always_speaks_to_the_relay_door(given, used):
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "RELAY_SECRET": RELAY, "RASA_REST_URL": given}
+    assert TelegramSettings.from_env(env).rasa_url == used
 
 
 @pytest.mark.parametrize(
@@ -282,6 +299,13 @@ def test_settings_defaults_and_secrets_out_of_repr():
 )
 def test_settings_problems_are_named(env, says):
     with pytest.raises(ConfigError, match=says):
+        TelegramSettings.from_env({"RELAY_SECRET": RELAY, **env})
+
+
+@pytest.mark.parametrize("secret", [None, "", "   ", "short-secret"])
+def test_the_relay_needs_the_shared_secret_of_rasas_relay_door(secret):
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN} | ({} if secret is None else {"RELAY_SECRET": secret})
+    with pytest.raises(ConfigError, match="RELAY_SECRET"):
         TelegramSettings.from_env(env)
 
 
@@ -290,3 +314,11 @@ def test_error_messages_never_echo_the_token():
         TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "123:short"})
     assert "123:short" not in str(err.value)
     assert json.dumps(str(err.value))  # printable
+
+
+def test_a_group_is_one_shared_conversation_and_the_hint_says_so():
+    # Decision (docs/security.md, "Doors"): every member of a group speaks in tg-<group id>; the hint tells them
+    # that everything there is seen by the group and that personal matters belong in a private chat.
+    assert sender_id(-100987) == "tg--100987"
+    hint = GROUP_HINT.format(username="hoi_dap_bot")
+    assert "dùng chung một cuộc trò chuyện" in hint and "nhắn riêng" in hint and "gặp cán bộ" in hint

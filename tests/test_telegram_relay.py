@@ -59,6 +59,7 @@ def webhook_settings(port: int) -> TelegramSettings:
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
             "TELEGRAM_WEBHOOK_URL": "https://bot.example.gov.vn/telegram/hook",
             "TELEGRAM_PORT": str(port),
+            "RELAY_SECRET": "relay-secret-for-tests_0123456789",
         }
     )
 
@@ -122,9 +123,9 @@ async def test_webhook_refuses_bodies_that_are_not_updates(webhook):
 # --- Rasa client ----------------------------------------------------------------------------------
 
 
-def client_answering(handler) -> RasaClient:
+def client_answering(handler, secret: str = "") -> RasaClient:
     return RasaClient(
-        "http://rasa/webhooks/rest/webhook", 0.5, httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        "http://rasa/webhooks/relay/webhook", 0.5, httpx.AsyncClient(transport=httpx.MockTransport(handler)), secret
     )
 
 
@@ -132,11 +133,13 @@ async def test_rasa_client_returns_the_messages_and_posts_sender_and_text():
     seen = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.content)
+        seen.append(request)
         return httpx.Response(200, json=[{"recipient_id": "tg-1", "text": "Xin chào"}, "junk"])
 
-    assert await client_answering(handler).ask("tg-1", "xin chào") == [{"recipient_id": "tg-1", "text": "Xin chào"}]
-    assert b'"sender": "tg-1"' in seen[0] or b'"sender":"tg-1"' in seen[0]
+    client = client_answering(handler, secret="relay-secret-for-tests_0123456789")
+    assert await client.ask("tg-1", "xin chào") == [{"recipient_id": "tg-1", "text": "Xin chào"}]
+    assert b'"sender": "tg-1"' in seen[0].content or b'"sender":"tg-1"' in seen[0].content
+    assert seen[0].headers["x-relay-secret"] == "relay-secret-for-tests_0123456789"
 
 
 @pytest.mark.parametrize(
@@ -219,7 +222,7 @@ def run_relay(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedP
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        env={**clean, "PYTHONPATH": str(ROOT), "RELAY_SECRET": "relay-secret-for-tests_0123456789", **env},
         timeout=timeout,
     )
 

@@ -1,8 +1,11 @@
-"""Telegram channel: a relay between Telegram and Rasa's REST webhook, on python-telegram-bot.
+"""Telegram channel: a relay between Telegram and Rasa's relay door (bot/channels/relay.py), on python-telegram-bot.
 
 Runs in the action-server environment (.venv-actions), as its own process:
 
-    TELEGRAM_BOT_TOKEN=... python -m bot.channels.telegram
+    TELEGRAM_BOT_TOKEN=... RELAY_SECRET=... python -m bot.channels.telegram
+
+RELAY_SECRET is the same value Rasa has: the relay sends it in X-Relay-Secret, and only the relay door may speak
+for `tg-` conversations.
 
 Polling (default) needs no public address; webhook mode (TELEGRAM_MODE=webhook) serves Telegram's
 POSTs and rejects every request whose X-Telegram-Bot-Api-Secret-Token is missing or wrong (403).
@@ -79,6 +82,7 @@ log = logging.getLogger("bot.channels.telegram")
 
 RELAY = "relay"  # key of the Relay in application.bot_data
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+RELAY_SECRET_HEADER = "X-Relay-Secret"  # bot/channels/relay.py checks it (that module needs Rasa: not imported)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for 5 s, or until the next message
 MAX_WEBHOOK_BODY = 1 << 20
@@ -106,19 +110,21 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    """Talks to Rasa's REST webhook; every failure becomes RasaUnavailable."""
+    """Talks to Rasa's relay door with the shared secret; every failure becomes RasaUnavailable."""
 
-    def __init__(self, url: str, timeout: float, client: httpx.AsyncClient | None = None) -> None:
-        """Post to `url`, giving up after `timeout` seconds for the whole turn."""
+    def __init__(self, url: str, timeout: float, client: httpx.AsyncClient | None = None, secret: str = "") -> None:
+        """Post to `url` with `secret` in X-Relay-Secret, giving up after `timeout` seconds for the whole turn."""
         self.url = url
         self.timeout = timeout
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
+        self.headers = {RELAY_SECRET_HEADER: secret} if secret else {}
 
     async def ask(self, sender: str, text: str) -> list[dict]:
         """One user turn: Rasa's messages for `text` from `sender`."""
         try:
             response = await asyncio.wait_for(
-                self.client.post(self.url, json={"sender": sender, "message": text}), self.timeout
+                self.client.post(self.url, json={"sender": sender, "message": text}, headers=self.headers),
+                self.timeout,
             )
         except (asyncio.TimeoutError, httpx.TimeoutException):
             raise RasaUnavailable(f"no answer within {self.timeout:g} s") from None
@@ -433,13 +439,22 @@ def build_application(settings: TelegramSettings, polling: bool = True, rasa: Ra
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[RELAY] = Relay(
-        rasa=rasa or RasaClient(settings.rasa_url, settings.rasa_timeout),
+        rasa=rasa or RasaClient(settings.rasa_url, settings.rasa_timeout, secret=settings.relay_secret),
         buttons=CallbackStore(),
         locks=ChatLocks(),
         log_key=settings.token,
     )
     add_handlers(application)
     return application
+
+
+def read_update(body: bytes, bot: TelegramBot) -> Update | None:
+    """The update in a webhook body; None for anything else (not JSON, nested past Python's limit, not an update)."""
+    try:
+        data = json.loads(body)
+        return Update.de_json(data, bot) if isinstance(data, dict) else None
+    except Exception:  # RecursionError included: a hostile body is a 400, never a crash
+        return None
 
 
 class WebhookHandler(tornado.web.RequestHandler):
@@ -457,10 +472,7 @@ class WebhookHandler(tornado.web.RequestHandler):
         if not secret_matches(self.request.headers.get(SECRET_HEADER), self.secret):
             log.warning("webhook: rejected a request without the right secret token")
             raise tornado.web.HTTPError(403)
-        try:
-            update = Update.de_json(json.loads(self.request.body), self.ptb.bot)
-        except Exception:  # not JSON, or not an update
-            raise tornado.web.HTTPError(400) from None
+        update = read_update(self.request.body, self.ptb.bot)
         if update is None:
             raise tornado.web.HTTPError(400)
         await self.ptb.update_queue.put(update)
@@ -565,7 +577,8 @@ def configure_logging(settings: TelegramSettings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
         RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s", [settings.token, settings.webhook_secret or ""]
+            "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            [settings.token, settings.webhook_secret or "", settings.relay_secret],
         )
     )
     root = logging.getLogger()

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 MODES = ("polling", "webhook")
-DEFAULT_RASA_URL = "http://127.0.0.1:5005/webhooks/rest/webhook"
-REST_PATH = "/webhooks/rest/webhook"
+RELAY_PATH = "/webhooks/relay/webhook"  # the relay's own door in Rasa (bot/channels/relay.py)
+REST_PATH = "/webhooks/rest/webhook"  # the public door: it files every sender under web-…, never tg-…
+DEFAULT_RASA_URL = "http://127.0.0.1:5005" + RELAY_PATH
+MIN_RELAY_SECRET = 16
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")  # Telegram allows 1-256 of these; we want a real secret
 MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
@@ -20,11 +22,17 @@ class ConfigError(ValueError):
 
 
 def _rasa_url(value: str) -> str:
-    """Accept the full REST webhook URL or just Rasa's address (the REST path is then added)."""
+    """The relay door's URL from Rasa's address (the relay path is added) or a full URL. A URL of the public REST
+    door (older settings) is moved to the relay door: over the public door a Telegram chat would be filed under
+    web-tg-…, and staff replies would never reach it."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"RASA_REST_URL must be an http(s) URL, e.g. {DEFAULT_RASA_URL}")
-    return value if parts.path.strip("/") else value.rstrip("/") + REST_PATH
+    if not parts.path.strip("/"):
+        return value.rstrip("/") + RELAY_PATH
+    if parts.path.rstrip("/").endswith(REST_PATH):
+        return value[: value.rindex(REST_PATH)] + RELAY_PATH
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, default: float, cast: type) -> float:
@@ -48,6 +56,7 @@ class TelegramSettings:
     mode: str = "polling"
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    relay_secret: str = field(default="", repr=False)  # RELAY_SECRET: the relay's credential at Rasa's door
     listen: str = "127.0.0.1"
     port: int = 8443
     rasa_url: str = DEFAULT_RASA_URL
@@ -62,7 +71,7 @@ class TelegramSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TelegramSettings:
-        """Read and check TELEGRAM_* and RASA_REST_URL; raise ConfigError with a fix for any problem."""
+        """Read and check TELEGRAM_*, RELAY_SECRET and RASA_REST_URL; raise ConfigError with a fix for any problem."""
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if not token:
             raise ConfigError(
@@ -89,6 +98,12 @@ class TelegramSettings:
                     "TELEGRAM_WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and - "
                     f"(Telegram's rule, plus a minimum length); make one with: {MAKE_SECRET}"
                 )
+        relay_secret = env.get("RELAY_SECRET", "").strip()
+        if len(relay_secret) < MIN_RELAY_SECRET:
+            raise ConfigError(
+                f"RELAY_SECRET must be set (at least {MIN_RELAY_SECRET} characters), the same value in Rasa's "
+                f"environment: it opens Rasa's relay door /webhooks/relay/. Make one with: {MAKE_SECRET}"
+            )
         port = int(_number(env, "TELEGRAM_PORT", 8443, int))
         if port > 65535:
             raise ConfigError("TELEGRAM_PORT must be at most 65535")
@@ -103,6 +118,7 @@ class TelegramSettings:
             mode=mode,
             webhook_url=webhook_url,
             webhook_secret=secret,
+            relay_secret=relay_secret,
             listen=env.get("TELEGRAM_LISTEN", "").strip() or "127.0.0.1",
             port=port,
             rasa_url=_rasa_url(env.get("RASA_REST_URL", "").strip() or DEFAULT_RASA_URL),

@@ -33,9 +33,13 @@ WELCOME = (
     "“tra cuu hoa don dien tu”. Cần người thật giúp, bạn gõ “gặp người hỗ trợ”.\n"
     "Lưu ý: không gửi số CCCD, mật khẩu hay mã OTP cho bất kỳ ai, kể cả trong cuộc trò chuyện này."
 )
+# A group is one conversation (tg-<group id>): every member sees the answers, and a ticket opened there is answered
+# there. Personal matters belong in a private chat; the hint says so (docs/telegram.md, docs/security.md).
 GROUP_HINT = (
     "Xin chào cả nhóm! Trong nhóm, tôi chỉ trả lời khi được nhắc tên (@{username} kèm câu hỏi) "
-    "hoặc khi bạn trả lời vào tin nhắn của tôi. Bạn cũng có thể nhắn riêng cho tôi."
+    "hoặc khi bạn trả lời vào tin nhắn của tôi. Cả nhóm dùng chung một cuộc trò chuyện với tôi: ai trong nhóm "
+    "cũng thấy câu hỏi, câu trả lời và trả lời của cán bộ. Việc riêng (số giấy tờ, mã OTP, gặp cán bộ), "
+    "bạn hãy nhắn riêng cho tôi."
 )
 TEXT_ONLY = (
     "Bạn vui lòng gõ câu hỏi bằng chữ. Tôi chưa đọc được hình ảnh, nhãn dán, tin nhắn thoại hay tệp "

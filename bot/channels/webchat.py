@@ -6,7 +6,8 @@ the REST channel on the same server, so `credentials.yml` must list both:
     bot.channels.rest.ValidatedRestInput:
     bot.channels.webchat.WebChatInput:
 
-This channel only serves files; every message goes through the REST channel (/webhooks/rest/webhook).
+This channel serves files and the ticket inbox; every message goes through the REST channel
+(/webhooks/rest/webhook), which keeps it in the page's `web-…` conversation.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sanic.handlers import ContentRangeHandler
 from sanic.request import Request
 
 from bot.channels.static_files import headers_for, resolve
-from bot.channels.webchat_inbox import read_inbox
+from bot.channels.webchat_inbox import SENDER_HEADER, SENDER_IN_URL, read_inbox
 from bot.helper import guide_page_url, hide_codes_from_rasa_warnings
 from bot.printable import PAGE_HEADERS, guide_page
 from bot.settings import Settings
@@ -107,10 +108,13 @@ class WebChatInput(InputChannel):
             return response.html(page, status=status, headers=dict(PAGE_HEADERS))
 
         # Staff replies to this page's ticket (bot/channels/webchat_inbox.py); a thread keeps the event loop free.
+        # The conversation id is a bearer secret: only in a header, so it never lands in a proxy's access log.
         @blueprint.route("/inbox", methods=["GET"])
         async def inbox(request: Request) -> response.HTTPResponse:
+            if "sender" in request.args:
+                return response.json({"error": SENDER_IN_URL}, status=400, headers={"Cache-Control": "no-store"})
             status, body = await asyncio.to_thread(
-                read_inbox, guide_settings.store_url, request.args.get("sender"), request.args.get("after"))
+                read_inbox, guide_settings.store_url, request.headers.get(SENDER_HEADER), request.args.get("after"))
             return response.json(body, status=status, headers={"Cache-Control": "no-store"})
 
         return blueprint

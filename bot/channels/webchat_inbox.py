@@ -1,28 +1,35 @@
 """The web chat page's inbox: staff replies to a resident's ticket, fetched by the page (it cannot be pushed to).
 
-GET /webhooks/webchat/inbox?sender=web-<24 hex>&after=<last message id seen> answers
-`{"messages": [{"id", "text", "kind", "label"}], "open": bool}`. Only the page's own random ids are accepted, so
-nobody can read a Telegram or Zalo resident's replies by guessing an id. Runs in the Rasa server (SQLAlchemy 1.4).
+GET /webhooks/webchat/inbox?after=<last message id seen> with the conversation id in the X-Webchat-Sender header
+(never in the URL, which proxies log) answers `{"messages": [{"id", "text", "kind", "label"}], "open": bool}`. Only
+web ids with at least 24 characters after `web-` are accepted (the page's are 96 random bits), so nobody can read a
+Telegram or Zalo resident's replies, or guess a short one. Runs in the Rasa server (SQLAlchemy 1.4).
 """
 
 from __future__ import annotations
 
-from bot.store.tickets import STAFF, Tickets
-from bot.tickets import STAFF_LABEL, WEB_SENDER
+import re
 
+from bot.channels.validation import INBOX_SENDER
+from bot.store.tickets import STAFF, Tickets
+from bot.tickets import STAFF_LABEL
+
+SENDER_HEADER = "X-Webchat-Sender"
 MAX_AFTER = 2**53  # what JavaScript's numbers hold exactly
+AFTER = re.compile(r"[0-9]{1,16}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
 BAD_SENDER = "Mã cuộc trò chuyện không hợp lệ."
+SENDER_IN_URL = f"Mã cuộc trò chuyện phải gửi trong header {SENDER_HEADER}, không gửi trong địa chỉ."
 BAD_AFTER = "Tham số after phải là số nguyên không âm."
 UNAVAILABLE = "Hệ thống đang bận, bạn thử lại sau ít phút."
 
 
 def read_inbox(store_url: str, sender: str | None, after: str | None) -> tuple[int, dict]:
     """(HTTP status, JSON body) for one poll."""
-    if not sender or not WEB_SENDER.match(sender):
+    if not sender or not INBOX_SENDER.fullmatch(sender):
         return 400, {"error": BAD_SENDER}
     seen: int | None = None
     if after not in (None, ""):
-        if not after.isdigit() or int(after) > MAX_AFTER:
+        if not AFTER.fullmatch(after) or int(after) > MAX_AFTER:
             return 400, {"error": BAD_AFTER}
         seen = int(after)
     try:

@@ -10,6 +10,8 @@
   var TICKET_KEY = "webchat.ticket";         // an open ticket: staff replies are fetched from the inbox
   var INBOX_AFTER_KEY = "webchat.inboxAfter"; // the last staff message shown
   var INBOX_URL = "inbox";                   // same origin: /webhooks/webchat/inbox
+  var SENDER_HEADER = "X-Webchat-Sender";    // the id is a secret: a header, never the URL (proxy logs)
+  var SENDER_RE = /^web-[0-9a-f]{24}$/;      // what newSenderId makes: 96 random bits
   var POLL_MS = 5000;
   var POLL_HIDDEN_MS = 20000;                // a tab in the background asks less often
   var STAFF_LABEL = "Cán bộ hỗ trợ";
@@ -37,7 +39,7 @@
   var memorySender = null;
   function senderId() {
     var id = store(SENDER_KEY) || memorySender;
-    if (!id) {
+    if (!id || !SENDER_RE.test(id)) {        // none yet, or not one this page made: a fresh random one
       id = newSenderId();
       memorySender = id;
       store(SENDER_KEY, id);
@@ -241,9 +243,11 @@
     if (!store(TICKET_KEY)) return;
     var sender = senderId();
     var after = store(INBOX_AFTER_KEY);
-    var url = INBOX_URL + "?sender=" + encodeURIComponent(sender) + (after ? "&after=" + encodeURIComponent(after) : "");
+    var url = INBOX_URL + (after ? "?after=" + encodeURIComponent(after) : "");
+    var headers = { "Accept": "application/json" };
+    headers[SENDER_HEADER] = sender;
     try {
-      var res = await fetch(url, { headers: { "Accept": "application/json" }, cache: "no-store" });
+      var res = await fetch(url, { headers: headers, cache: "no-store" });
       if (res.status === 400) { store(TICKET_KEY, null); return; }  // not a page conversation: nothing to fetch
       if (!res.ok) throw new Error("HTTP " + res.status);
       var data = await res.json();

@@ -1,0 +1,91 @@
+"""`python -m bot.action_server [rasa_sdk's options]`: the action server, closed to everyone but Rasa.
+
+rasa_sdk listens on 0.0.0.0 with no authentication: anyone who reaches the port can list the actions and post a
+forged tracker to /webhook (tickets, team notices, helper mode for any sender). This launcher
+- binds ACTIONS_HOST, 127.0.0.1 unless set (several machines: the address Rasa reaches it on);
+- when ACTION_SERVER_TOKEN is set, refuses every request but GET /health without `?token=<it>` (401), compared in
+  constant time: Rasa sends it from `token:` of the action_endpoint in endpoints*.yml;
+- refuses to start on a non-loopback address without a token.
+Everything else is rasa_sdk's own server (same options: --actions, --port, ...).
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import ipaddress
+import os
+import sys
+from typing import Any
+
+from rasa_sdk import endpoint
+from rasa_sdk.__main__ import main_from_args
+from sanic import Sanic, response
+from sanic.request import Request
+
+HOST_ENV, TOKEN_ENV = "ACTIONS_HOST", "ACTION_SERVER_TOKEN"
+DEFAULT_HOST = "127.0.0.1"
+OPEN_PATHS = frozenset({"/health"})  # a load balancer's probe; it tells nothing about the actions
+MIN_TOKEN_CHARS = 16
+_sdk_app = endpoint.create_app_for_serve  # rasa_sdk's factory, kept before main() swaps in ours
+
+
+def token_accepted(supplied: str | None, token: str) -> bool:
+    """Whether a request carried the token (constant time; any text compares, as bytes)."""
+    return bool(supplied) and hmac.compare_digest(supplied.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+def guarded_app(*args: Any, **kwargs: Any) -> Sanic:
+    """rasa_sdk's app, plus the token check when ACTION_SERVER_TOKEN is set (built again in every worker process,
+    so it reads the token from the environment there)."""
+    app = _sdk_app(*args, **kwargs)
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token:
+
+        @app.on_request
+        async def require_token(request: Request) -> response.HTTPResponse | None:
+            if request.path in OPEN_PATHS or token_accepted(request.args.get("token"), token):
+                return None
+            return response.json({"error": "a valid token is required"}, status=401)
+
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def problem(host: str, token: str) -> str | None:
+    """Why the server must not start with these settings; None when it may."""
+    if token and len(token) < MIN_TOKEN_CHARS:
+        return f"{TOKEN_ENV} must be at least {MIN_TOKEN_CHARS} characters"
+    if not is_loopback(host) and not token:
+        return (f"{HOST_ENV}={host} opens the action server to other machines: set {TOKEN_ENV} (and the same value "
+                "in Rasa's environment, for `token:` in endpoints.scaled.yml)")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the settings, then run rasa_sdk's server with our factory on the chosen address."""
+    host = os.environ.get(HOST_ENV, "").strip() or DEFAULT_HOST
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    why = problem(host, token)
+    if why:
+        print(f"action server: {why}", file=sys.stderr)
+        return 2
+    args = endpoint.create_argument_parser().parse_args(argv)
+    os.environ["SANIC_HOST"] = host  # what rasa_sdk's run() binds
+    # By its importable name (not __main__), so the worker processes Sanic spawns can unpickle the factory.
+    endpoint.create_app_for_serve = importlib.import_module("bot.action_server").guarded_app
+    main_from_args(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The public doors (REST, the Telegram relay's door, the web chat page and its inbox) mounted the way Rasa mounts
+them, with a recording stand-in for Rasa's agent: starts in a second or two, no model (for tests).
+
+Run with the Rasa environment's Python: `.venv-rasa/bin/python -m tests.fakes.doors_app PORT`. The relay door reads
+RELAY_SECRET like production; a twin without a secret is mounted at /webhooks/relay_unconfigured/. The inbox reads
+BOT_STORE_URL. Replies: "boom…" raises, "silent" answers nothing, anything else -> "echo: <text>".
+GET /stub/received lists what the agent saw: {"sender", "text", "input_channel", "metadata"}.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+
+class RecordingAgent:
+    """Plays Rasa's `agent.handle_message` and remembers every UserMessage it was handed."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+
+    async def handle_message(self, message: Any) -> None:
+        text, out, sender = message.text or "", message.output_channel, message.sender_id
+        self.received.append(
+            {"sender": sender, "text": text, "input_channel": message.input_channel, "metadata": message.metadata}
+        )
+        if text.startswith("boom"):
+            raise RuntimeError("the turn failed")
+        if text != "silent":
+            await out.send_text_message(sender, f"echo: {text}")
+
+
+def main(port: int) -> None:
+    """Serve the doors; Rasa imports only here."""
+    from rasa.core.channels.channel import register
+    from sanic import Sanic, response
+
+    from bot.channels.relay import RelayInput
+    from bot.channels.rest import ValidatedRestInput
+    from bot.channels.webchat import WebChatInput
+
+    class UnconfiguredRelay(RelayInput):
+        """The relay door with no RELAY_SECRET, mounted at /webhooks/relay_unconfigured/."""
+
+        @classmethod
+        def name(cls) -> str:
+            return "relay_unconfigured"
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    app = Sanic("doors_stub")
+    agent = RecordingAgent()
+    app.ctx.agent = agent
+    register([ValidatedRestInput(), RelayInput(), UnconfiguredRelay(secret=""), WebChatInput()], app, "/webhooks/")
+
+    @app.get("/stub/received")
+    async def received(request):
+        return response.json(agent.received)
+
+    app.run(host="127.0.0.1", port=port, access_log=False, workers=1)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
