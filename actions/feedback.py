@@ -12,6 +12,7 @@ from actions import services
 from bot import limits
 from bot.answers import HUMAN_BUTTON
 from bot.feedback import is_helpful, may_record
+from bot.store import offload
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class ActionFeedback(Action):
         address = limits.client_address(tracker.latest_message.get("metadata"))
         try:
             if may_record(limits.shared(), tracker.sender_id, address):  # a flood is thanked, not stored
-                services.events().record_feedback(tracker.get_slot("last_entry"), helpful)
+                entry_id = tracker.get_slot("last_entry")  # written off the reply's path (bot/store/offload.py)
+                offload.in_background("feedback", lambda: services.events().record_feedback(entry_id, helpful))
         except Exception:  # thank the resident even if the statistics could not be saved
             log.exception("could not record feedback")
         if helpful:

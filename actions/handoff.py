@@ -17,7 +17,8 @@ from bot.directory import UNKNOWN, Directory
 from bot.handoff import LEAVE_BUTTON, ambiguous_commune, ask_commune, handoff_text, ticket_opened, ticket_still_open
 from bot.knowledge.model import topic_of
 from bot.notify import Notifier
-from bot.store.tickets import Tickets
+from bot.store import offload
+from bot.store.tickets import Ticket, Tickets
 from bot.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice, ticket_refusal
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,16 @@ def directory() -> Directory:
 
 def tickets() -> Tickets:
     return Tickets.open(services.settings().store_url)
+
+
+def back_to_open_ticket(sender_id: str) -> Ticket | None:
+    """The resident's open ticket, noted that they asked again; None when they have none. Blocks: run it through
+    bot.store.offload."""
+    store = tickets()
+    existing = store.open_for(sender_id)
+    if existing is not None:
+        store.add_note(existing.id, BACK_NOTE)
+    return existing
 
 
 def notifier() -> Notifier:
@@ -119,11 +130,10 @@ class ActionHandoff(Action):
         commune = found.by_label(label)
         contacts = found.contacts_for(label)
         topic = last_topic(tracker)
+        budget = offload.Budget()  # the store calls below run off the event loop and share one short wait
         try:
-            store = tickets()
-            existing = store.open_for(tracker.sender_id)
+            existing = await offload.call(back_to_open_ticket, tracker.sender_id, timeout=budget.left())
             if existing is not None:
-                store.add_note(existing.id, BACK_NOTE)
                 dispatcher.utter_message(text=ticket_still_open(existing.code), buttons=[LEAVE_BUTTON])
                 dispatcher.utter_message(json_message=ticket_marker(existing.code, "open"))
                 return [SlotSet(TICKET_SLOT, True)]
@@ -134,7 +144,8 @@ class ActionHandoff(Action):
                 return []
             channel = channel_of(tracker.sender_id, tracker.get_latest_input_channel())
             history = conversation(tracker.events)
-            ticket = store.create(tracker.sender_id, channel, commune.label if commune else "", topic or "", history)
+            ticket = await offload.call(lambda: tickets().create(
+                tracker.sender_id, channel, commune.label if commune else "", topic or "", history), timeout=budget.left())
         except Exception:  # the store is down: the contacts still help
             log.exception("could not open a ticket: replied with the contacts only")
             dispatcher.utter_message(text=handoff_text(contacts, topic))

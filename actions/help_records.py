@@ -13,6 +13,7 @@ from actions.handoff import COMMUNE_SLOT, directory
 from bot import help_records
 from bot.knowledge.model import TOPICS, topic_of
 from bot.privacy import mask
+from bot.store import offload
 from bot.store.activity import HelperActivity
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class ActionRecordHelp(Action):
         named = found.match(note).commune or found.by_label(tracker.get_slot(COMMUNE_SLOT))
         commune = named.label if named else ""
         try:
-            HelperActivity.open(services.settings().store_url).record(member, commune, topic, entry_id, note)
+            url = services.settings().store_url  # off the event loop, with a short wait (bot/store/offload.py)
+            await offload.call(lambda: HelperActivity.open(url).record(member, commune, topic, entry_id, note))
         except Exception:
             log.exception("help record not stored")
             dispatcher.utter_message(text=help_records.UNAVAILABLE)

@@ -16,6 +16,7 @@ from bot.helper import notes_message
 from bot.knowledge.model import topic_of
 from bot.safe_reply import safe_reply
 from bot.search.service import SearchService
+from bot.store import offload
 
 log = logging.getLogger(__name__)
 BUSY = (
@@ -95,8 +96,6 @@ class ActionAnswerQuestion(Action):
             return
         outcome = ("clarify" if reply.reason == "clarify" else "declined") if reply.declined else (
             "low_confidence" if reply.reason == "low_confidence" else "answered")
-        try:
-            services.events().record_question(outcome, text, reply.entry_id, topic_of(reply.entry_id or ""),
-                                              reply.confidence)
-        except Exception:  # the resident's answer matters more than the statistics
-            log.exception("could not record the question")
+        # off the reply's path: a locked or unreachable store costs the statistics, never the answer
+        offload.in_background("question log", lambda: services.events().record_question(
+            outcome, text, reply.entry_id, topic_of(reply.entry_id or ""), reply.confidence))

@@ -14,6 +14,8 @@ from actions.handoff import TICKET_SLOT, ticket_marker, tickets
 from bot import rule_routes, safety
 from bot.handoff import LEAVE_BUTTON
 from bot.rule_routes import FALLBACK_ACTION
+from bot.store import offload
+from bot.store.tickets import Ticket
 from bot.tickets import BUTTON_PRESSED, LEFT_NOTE, NO_TICKET, acknowledgement, left_ticket, wants_the_bot_back
 
 log = logging.getLogger(__name__)
@@ -30,12 +32,28 @@ def back_to_the_bot(tracker: Tracker) -> list[dict[str, Any]]:
     return [SlotSet(TICKET_SLOT, False), FollowupAction(action)]
 
 
-def leave(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+def note_leaving(sender_id: str) -> Ticket | None:
+    """The open ticket, noted that the resident went back to the assistant. Blocks: run it through offload."""
+    store = tickets()
+    ticket = store.open_for(sender_id)
+    if ticket is not None:
+        store.add_note(ticket.id, LEFT_NOTE)
+    return ticket
+
+
+def relay(sender_id: str, text: str) -> tuple[Ticket | None, bool, bool]:
+    """(open ticket, stored, acknowledge) for a resident's message put in their ticket. Blocks: run it through
+    offload."""
+    store = tickets()
+    ticket = store.open_for(sender_id)
+    stored, acknowledge = (False, False) if ticket is None else store.add_resident_message(ticket.id, text)
+    return ticket, stored, acknowledge
+
+
+async def leave(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Back to the assistant; the ticket stays open for staff to answer and close."""
     try:
-        ticket = tickets().open_for(tracker.sender_id)
-        if ticket is not None:
-            tickets().add_note(ticket.id, LEFT_NOTE)
+        ticket = await offload.call(note_leaving, tracker.sender_id)
     except Exception:
         log.exception("ticket store unavailable while leaving a ticket")
         ticket = None
@@ -52,12 +70,10 @@ class ActionRelayToStaff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         text = tracker.latest_message.get("text") or ""
         if wants_the_bot_back(text):  # read by rule too: the way back must not hang on NLU confidence
-            return leave(dispatcher, tracker)
-        try:
-            store = tickets()
-            ticket = store.open_for(tracker.sender_id)
-            stored, acknowledge = (False, False) if ticket is None else \
-                store.add_resident_message(ticket.id, BUTTON_PRESSED if text.startswith("/") else text)
+            return await leave(dispatcher, tracker)
+        try:  # off the event loop, and a short wait: a locked or unreachable store hands the turn to the assistant
+            ticket, stored, acknowledge = await offload.call(
+                relay, tracker.sender_id, BUTTON_PRESSED if text.startswith("/") else text)
         except Exception:
             log.exception("ticket store unavailable: answered by the assistant instead")
             return back_to_the_bot(tracker)
@@ -79,4 +95,4 @@ class ActionLeaveTicket(Action):
         return "action_leave_ticket"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        return leave(dispatcher, tracker)
+        return await leave(dispatcher, tracker)

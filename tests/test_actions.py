@@ -12,6 +12,7 @@ from actions.questions import BUSY, ActionAnswerQuestion
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
+from bot.store import offload
 from bot.store.events import Events
 from bot.settings import Settings
 
@@ -56,6 +57,7 @@ async def test_declined_question_is_recorded_without_personal_numbers(isolated):
     dispatcher = CollectingDispatcher()
     await ActionAnswerQuestion(service).run(dispatcher, make_tracker("so cccd 001234567890 cua toi la gi zzz"), {})
     assert dispatcher.messages[0]["text"].startswith("Xin lỗi")
+    assert offload.settle(10)  # the question log is written off the reply's path
     (logged,) = Events.open(settings.store_url).unanswered()
     assert logged.outcome == "declined" and "001234567890" not in logged.text and "cccd" in logged.text
 
@@ -95,6 +97,7 @@ async def test_feedback_is_recorded_and_answered(isolated, text, entities, helpf
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text, "feedback", entities, slots={"last_entry": "vneid-kich-hoat"})
     await ActionFeedback().run(dispatcher, tracker, {})
+    assert offload.settle(10)  # feedback is written off the reply's path
     record = Events.open(settings.store_url).feedback()[-1]
     assert record.helpful is helpful and record.entry_id == "vneid-kich-hoat"
     assert ("Xin lỗi" in dispatcher.messages[0]["text"]) is (not helpful)

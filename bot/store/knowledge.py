@@ -122,13 +122,21 @@ def validate(raw: dict) -> Entry:
 class KnowledgeStore:
     """Entries, their revisions and releases in one database."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine | None = None, url: str | None = None) -> None:
+        self._engine, self._url = engine, url
+
+    @property
+    def engine(self) -> Engine:
+        """Opened on first use: the action server's search service holds a store it only reads from a background
+        thread, and must start (and answer from its index on disk) while the database is down."""
+        if self._engine is None:
+            self._engine = engine_for(self._url)
+        return self._engine
 
     @classmethod
     def open(cls, url: str) -> KnowledgeStore:
-        """The store at a SQLAlchemy URL (sqlite:///path or postgresql://...), schema created if needed."""
-        return cls(engine_for(url))
+        """The store at a SQLAlchemy URL (sqlite:///path or postgresql://...), schema created on first use."""
+        return cls(url=url)
 
     # ------------------------------------------------------------------ reading
     def list(self, topic: str | None = None, text: str | None = None, status: str | None = None) -> list[StoredEntry]:

@@ -19,6 +19,7 @@ import concurrent.futures
 import functools
 import logging
 import threading
+import time
 from typing import Any, Callable, TypeVar
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,16 @@ _writes = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefi
 _waiting: set[concurrent.futures.Future] = set()
 _waiting_lock = threading.Lock()
 dropped = 0  # background writes given up because too many were waiting (for tests and the log)
+
+
+class Budget:
+    """One reply's wait for the store, shared by the several calls that reply makes."""
+
+    def __init__(self, seconds: float = REPLY_BUDGET_S) -> None:
+        self.until = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(0.0, self.until - time.monotonic())
 
 
 async def call(fn: Callable[..., T], *args: Any, timeout: float = REPLY_BUDGET_S, **kwargs: Any) -> T:
