@@ -43,6 +43,9 @@ class Settings:
     telegram_token: str = field(default="", repr=False)
     telegram_api_base_url: str = "https://api.telegram.org"
     admin_url: str = ""  # the admin page's address as staff open it (BOT_ADMIN_URL), linked from team notices
+    # Reverse proxies in front of the admin page (BOT_ADMIN_TRUSTED_PROXIES: addresses or CIDRs, comma-separated):
+    # only their X-Forwarded-For is believed (bot/admin/web/clientaddr.py).
+    admin_trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,4 +71,6 @@ class Settings:
             telegram_api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip().rstrip("/")
             or "https://api.telegram.org",
             admin_url=os.environ.get("BOT_ADMIN_URL", "").strip().rstrip("/"),
+            admin_trusted_proxies=tuple(
+                p.strip() for p in os.environ.get("BOT_ADMIN_TRUSTED_PROXIES", "").split(",") if p.strip()),
         )

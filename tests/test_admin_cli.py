@@ -79,6 +79,34 @@ def test_users_and_validate(cli):
     assert cli("validate").returncode == 0
 
 
+def test_an_account_is_disabled_and_enabled_from_the_command_line(cli, store_url):
+    from bot.store.accounts import Accounts
+
+    assert cli("user", "add", "can-bo", "--role", "publisher", BOT_ADMIN_PASSWORD="mot-mat-khau-dai").returncode == 0
+    accounts = Accounts.open(store_url)
+    token, _ = accounts.start_session(accounts.authenticate("can-bo", "mot-mat-khau-dai"))
+    done = cli("user", "disable", "can-bo")
+    assert done.returncode == 0 and "đã bị khóa" in done.stdout
+    assert accounts.authenticate("can-bo", "mot-mat-khau-dai") is None and accounts.session(token) is None
+    assert "can-bo               publisher  (đã khóa)" in cli("user", "list").stdout
+    assert cli("user", "disable", "khong-ai").returncode == 4 and cli("user", "disable").returncode == 2
+    assert cli("user", "enable", "can-bo").returncode == 0
+    assert accounts.authenticate("can-bo", "mot-mat-khau-dai") is not None
+    assert [(r.action, r.target) for r in accounts.audit_log()][:2] == [("user_enable", "can-bo"),
+                                                                        ("user_disable", "can-bo")]
+
+
+def test_helper_codes_are_made_strong_and_weak_ones_are_found(cli):
+    made = cli("helper-code", "new", "--count", "3")
+    codes = made.stdout.split()
+    assert made.returncode == 0 and len(set(codes)) == 3 and all(len(c) == 12 for c in codes)
+    assert "53.8 bit" in made.stderr
+    good = cli("helper-code", "check", BOT_HELPER_CODES=",".join(codes))
+    assert good.returncode == 0 and "3 mã, 0 mã yếu" in good.stdout
+    weak = cli("helper-code", "check", BOT_HELPER_CODES=f"{codes[0]},MA123")
+    assert weak.returncode == 1 and "mã thứ 2" in weak.stderr and "MA123" not in weak.stderr + weak.stdout
+
+
 @pytest.mark.model
 def test_publish_builds_an_index_and_a_release(cli, tmp_path):
     assert cli("import", str(ROOT / "knowledge")).returncode == 0

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,9 +21,11 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from bot.admin.web.app import SECURITY_HEADERS, NotReady, create_app
-from bot.admin.web.auth import COOKIE, LoginThrottle
+from bot.admin.web.auth import COOKIE
+from bot.admin.web.throttle import LoginThrottle
 from bot.answers import answer_entry
 from bot.launch import free_port
+from bot.limits import Limiter, MemoryCounters
 from bot.settings import ROOT, Settings
 from bot.store.accounts import Accounts
 from bot.store.events import Events
@@ -190,14 +193,161 @@ def test_logout_ends_the_session_and_an_expired_session_opens_nothing(site):
 
 def test_repeated_failed_logins_are_throttled(sqlite_site):
     clock = [1000.0]
-    sqlite_site.app.state.admin.extra["throttle"] = LoginThrottle(per_user=3, clock=lambda: clock[0])
+    throttle = LoginThrottle(Limiter(MemoryCounters(lambda: clock[0])), per_account=3)
+    sqlite_site.app.state.admin.extra["throttle"] = throttle
     person = sqlite_site.client(None)
     assert [person.login(EDITOR, "khong-dung-dau").status_code for _ in range(3)] == [401, 401, 401]
     blocked = person.login(EDITOR, PASSWORD)  # even the right password waits
     assert blocked.status_code == 429 and "đợi" in blocked.text
     assert sqlite_site.client(None).login(PUBLISHER, PASSWORD).status_code == 303  # another account: not blocked
+    elsewhere = from_address(sqlite_site, "198.51.100.20")
+    assert elsewhere.login(EDITOR, PASSWORD).status_code == 429  # guessing one account from many addresses: no
     clock[0] += 901
     assert person.login(EDITOR, PASSWORD).status_code == 303
+
+
+def from_address(site: Site, address: str, **headers) -> Person:
+    """A browser whose connection comes from `address` (the socket peer), sending extra headers."""
+    return Person(TestClient(site.app, follow_redirects=False, client=(address, 50000), headers=headers))
+
+
+def test_made_up_names_from_one_proxy_address_do_not_lock_the_publisher_out(sqlite_site):
+    # No trusted proxy configured: everyone behind the proxy has its address.
+    sprayer = from_address(sqlite_site, "10.0.0.2")
+    statuses = [sprayer.login(f"gia-mao-{n}", "doan-thu-mat-khau").status_code for n in range(40)]
+    assert set(statuses) == {401}  # every made-up name may be tried once: nothing to learn, nothing to lock
+    assert sprayer.login("gia-mao-3", "doan-lan-hai").status_code == 429  # but not twice past the address limit
+    publisher = from_address(sqlite_site, "10.0.0.2")
+    assert publisher.login(PUBLISHER, PASSWORD).status_code == 303
+    # the sprayer turns to the real names: one guess each, then that address waits for them
+    assert sprayer.login(EDITOR, "doan-thu-mat-khau").status_code == 401
+    assert sprayer.login(EDITOR, "doan-lan-hai").status_code == 429
+
+
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(sqlite_site):
+    app = create_app(replace(sqlite_site.settings, admin_trusted_proxies=("10.0.0.0/24", "2001:db8::1")),
+                     store=sqlite_site.store, embedder=sqlite_site.app.state.admin.embedder)
+    site = replace(sqlite_site, app=app)
+    forged = from_address(site, "203.0.113.50", **{"X-Forwarded-For": "198.51.100.1"})  # not a proxy: ignored
+    assert forged.login(PUBLISHER, PASSWORD).status_code == 303
+    via_proxy = from_address(site, "10.0.0.2", **{"X-Forwarded-For": "1.2.3.4, 198.51.100.77, 10.0.0.9"})
+    assert via_proxy.login(EDITOR, "sai-mat-khau-roi").status_code == 401
+    assert via_proxy.login(EDITOR, PASSWORD).status_code == 303
+    via_v6 = from_address(site, "2001:db8::1", **{"X-Forwarded-For": "garbage, 2001:db8::77"})
+    assert via_v6.login(PUBLISHER, PASSWORD).status_code == 303
+    logged = [(r.username, r.action, r.target) for r in sqlite_site.accounts.audit_log()][:4]
+    # the client's own address, not the proxy's, and not what a client wrote before the proxies' hops
+    assert logged == [(PUBLISHER, "login", "2001:db8::77"), (EDITOR, "login", "198.51.100.77"),
+                      (EDITOR, "login_failed", "198.51.100.77"), (PUBLISHER, "login", "203.0.113.50")]
+    with pytest.raises(NotReady, match="BOT_ADMIN_TRUSTED_PROXIES"):
+        create_app(replace(sqlite_site.settings, admin_trusted_proxies=("proxy.example",)), store=sqlite_site.store,
+                   embedder=sqlite_site.app.state.admin.embedder)
+
+
+class _Uvicorn:
+    """The app on a real socket in a thread: requests from many threads really are concurrent."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def _concurrent_guesses(app, accounts: Accounts, tries: int = 16) -> tuple[int, list[int]]:
+    """`tries` browsers post a wrong password for the editor at the same moment; how many passwords were verified,
+    and the statuses."""
+    verified = []
+    real_authenticate = accounts.authenticate
+
+    def counting(username, password):
+        verified.append(username)
+        return real_authenticate(username, password)
+
+    app.state.admin.accounts.authenticate = counting
+    with _Uvicorn(app) as base:
+        browsers = []
+        for _ in range(tries):
+            browser = requests.Session()
+            token = re.search(r'name="csrf" value="([^"]+)"', browser.get(base + "/login").text).group(1)
+            browsers.append((browser, token))
+        start = threading.Barrier(tries)
+        statuses = []
+
+        def guess(browser, token) -> None:
+            start.wait()
+            statuses.append(browser.post(base + "/login", data={"username": EDITOR, "password": "doan-mo-thoi",
+                                                                "csrf": token}, allow_redirects=False).status_code)
+
+        threads = [threading.Thread(target=guess, args=b) for b in browsers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return len(verified), statuses
+
+
+def test_concurrent_guesses_against_one_account_are_not_all_evaluated(sqlite_site):
+    verified, statuses = _concurrent_guesses(sqlite_site.app, sqlite_site.accounts)
+    assert verified == 5 and sorted(statuses) == [401] * 5 + [429] * 11
+
+
+def test_concurrent_guesses_counted_in_redis_by_two_admin_processes(sqlite_site):
+    """The scaled set-up: two admin processes share the counts in Redis (the real server; missing fails)."""
+    import uuid
+
+    import redis as redis_lib
+
+    from bot.limits import RedisCounters
+
+    client = redis_lib.Redis(host="127.0.0.1", port=6379, db=2)
+    prefix = f"test-admin-{uuid.uuid4().hex}:"
+    try:
+        first = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=sqlite_site.app.state.admin.embedder)
+        second = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=sqlite_site.app.state.admin.embedder)
+        for app in (first, second):
+            app.state.admin.extra["throttle"] = LoginThrottle(Limiter(RedisCounters(client), prefix=prefix))
+        assert [from_address(replace(sqlite_site, app=first), "10.1.1.1").login(EDITOR, "sai-mot-lan").status_code
+                for _ in range(3)] == [401] * 3
+        verified, statuses = _concurrent_guesses(second, sqlite_site.accounts)
+        assert verified == 2 and statuses.count(401) == 2 and statuses.count(429) == 14
+    finally:
+        for key in client.scan_iter(prefix + "*"):
+            client.delete(key)
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(site):
+    editor = site.client(EDITOR)
+    assert editor.get("/entries").status_code == 200
+    publisher = site.client(PUBLISHER)
+    page = publisher.get("/users").text
+    assert "Đang dùng" in page and f'action="/users/{EDITOR}/disable"' in page
+    assert f'action="/users/{PUBLISHER}/disable"' not in page  # nobody locks themselves out
+    done = publisher.post(f"/users/{EDITOR}/disable")
+    assert done.status_code == 303 and done.headers["location"] == "/users?done=disabled"
+    assert editor.get("/entries").status_code == 303  # the open session ended at once
+    assert site.client(None).login(EDITOR, PASSWORD).status_code == 401  # and the right password opens nothing
+    assert "Đã khóa" in text_of(publisher.get("/users").text)
+    assert publisher.post(f"/users/{PUBLISHER}/disable").status_code == 400
+    assert publisher.post("/users/khong-ai/disable").status_code == 404
+    assert site.client(EDITOR).get("/users").status_code == 303  # (the editor is disabled: not even signed in)
+    assert publisher.post(f"/users/{EDITOR}/enable").status_code == 303
+    assert site.client(EDITOR).get("/users").status_code == 403  # editors do not manage accounts
+    log = [(r.action, r.target) for r in site.accounts.audit_log()]
+    assert ("user_disable", EDITOR) in log and ("user_enable", EDITOR) in log
 
 
 def test_no_session_cannot_read_any_page(sqlite_site):

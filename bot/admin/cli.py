@@ -257,7 +257,17 @@ class Cli:
     def user(self, args) -> int:
         if args.action == "list":
             for u in self.accounts.users():
-                print(f"{u.username:20} {u.role}")
+                print(f"{u.username:20} {u.role}" + ("  (đã khóa)" if u.disabled else ""))
+            return OK
+        if args.action in ("disable", "enable"):
+            try:
+                user = self.accounts.set_disabled(args.name, args.action == "disable")
+            except KeyError:
+                print(f"không có tài khoản '{args.name}'", file=sys.stderr)
+                return NOT_FOUND
+            self.audit(f"user_{args.action}", user.username)
+            print(f"tài khoản {user.username} " + ("đã bị khóa: không đăng nhập được, các phiên đã kết thúc"
+                                                   if user.disabled else "đã mở lại"))
             return OK
         password = os.environ.get("BOT_ADMIN_PASSWORD") or getpass.getpass("Mật khẩu (ít nhất 10 ký tự): ")
         try:
@@ -272,6 +282,25 @@ class Cli:
     def _warn(self, entry) -> None:
         for tip in advice(entry):
             print(f"lưu ý: trường '{tip.field}': {tip.message}", file=sys.stderr)
+
+
+def helper_code(args) -> int:
+    """New helper-mode codes of known strength, or a check of the configured ones (printed by position only)."""
+    from bot import helper
+
+    if args.action == "new":
+        for _ in range(args.count):
+            print(helper.new_code())
+        print(f"mỗi mã {helper.NEW_CODE_LENGTH} ký tự, {helper.new_code_bits():.1f} bit; thêm vào BOT_HELPER_CODES "
+              "(cách nhau bởi dấu phẩy)", file=sys.stderr)
+        return OK
+    codes = Settings.from_env().helper_codes
+    weak = helper.weak_codes(codes)
+    for n in weak:
+        print(f"mã thứ {n} trong BOT_HELPER_CODES yếu (dưới {helper.MIN_CODE_BITS:.0f} bit): thay bằng "
+              "'helper-code new'", file=sys.stderr)
+    print(f"{len(codes)} mã, {len(weak)} mã yếu")
+    return INVALID if weak else OK
 
 
 def _date(value: str) -> dt.date:
@@ -323,10 +352,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--release", type=int, help="số bản xuất bản")
     s.add_argument("--publish", action="store_true", help="xuất bản ngay sau khi đưa về")
     sub.add_parser("releases", help="các lần xuất bản")
-    s = sub.add_parser("user", help="tài khoản quản trị (mật khẩu lấy từ BOT_ADMIN_PASSWORD hoặc hỏi)")
-    s.add_argument("action", choices=["add", "list"])
+    s = sub.add_parser("user", help="tài khoản quản trị: add (mật khẩu lấy từ BOT_ADMIN_PASSWORD hoặc hỏi), list, "
+                                    "disable (khóa: không đăng nhập được), enable")
+    s.add_argument("action", choices=["add", "list", "disable", "enable"])
     s.add_argument("name", nargs="?")
     s.add_argument("--role", choices=list(ROLES), default="editor")
+    s = sub.add_parser("helper-code", help="mã tổ công nghệ số: new (tạo mã mạnh), check (kiểm tra BOT_HELPER_CODES)")
+    s.add_argument("action", choices=["new", "check"])
+    s.add_argument("--count", type=int, default=1)
     return p
 
 
@@ -338,6 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "user" and args.action == "add" and not args.name:
         print("dùng: user add TÊN --role editor|publisher", file=sys.stderr)
         return USAGE
+    if args.command == "user" and args.action in ("disable", "enable") and not args.name:
+        print(f"dùng: user {args.action} TÊN", file=sys.stderr)
+        return USAGE
+    if args.command == "helper-code":
+        return helper_code(args)
     cli = Cli(Settings.from_env())
     name = {"import": "import_"}.get(args.command, args.command)
     return getattr(cli, name)(args)

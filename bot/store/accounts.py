@@ -25,6 +25,7 @@ _DUMMY_HASH = _hasher.hash("not a password")  # verify against it for unknown us
 class User:
     username: str
     role: str
+    disabled: bool = False  # cannot sign in; its sessions were ended (set_disabled)
 
     def can(self, permission: str) -> bool:
         """'edit' for every role; 'publish' (publish, roll back a release, manage tickets) for publishers."""
@@ -81,7 +82,20 @@ class Accounts:
 
     def users(self) -> list[User]:
         with self.engine.connect() as conn:
-            return [User(r.username, r.role) for r in conn.execute(select(users).order_by(users.c.username))]
+            return [User(r.username, r.role, bool(r.disabled))
+                    for r in conn.execute(select(users).order_by(users.c.username))]
+
+    def set_disabled(self, username: str, disabled: bool = True) -> User:
+        """Disable an account (it cannot sign in, and every session of it ends at once) or enable it again.
+        KeyError when there is no such account."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(users).where(users.c.username == username)).first()
+            if row is None:
+                raise KeyError(username)
+            conn.execute(update(users).where(users.c.username == username).values(disabled=disabled))
+            if disabled:
+                conn.execute(delete(sessions).where(sessions.c.username == username))
+        return User(row.username, row.role, disabled)
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The user if the password matches (constant work whether or not the user exists)."""

@@ -21,8 +21,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.admin.web import audit, auth, entries, insights, publishing, tickets
+from bot.admin.web import audit, auth, entries, insights, publishing, tickets, users
 from bot.admin.web.base import Admin, Area
+from bot.admin.web.clientaddr import trusted_networks
 from bot.localtime import local_text
 from bot.search.embedder import E5Embedder
 from bot.search.publish import Publisher
@@ -33,7 +34,8 @@ from bot.store.knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-AREAS: list[Area] = [auth.AREA, entries.AREA, publishing.AREA, insights.AREA, tickets.AREA, audit.AREA]
+AREAS: list[Area] = [auth.AREA, entries.AREA, publishing.AREA, insights.AREA, tickets.AREA, users.AREA,
+                     audit.AREA]
 MAX_BODY_BYTES = 2_000_000  # a long entry is a few kB; nothing here uploads files
 
 SECURITY_HEADERS = {
@@ -59,6 +61,10 @@ def not_ready_reason(settings: Settings, accounts: Accounts | None = None) -> st
     if not settings.admin_enabled:
         return ("Trang quản trị đang tắt. Bật bằng biến môi trường BOT_ADMIN_ENABLED=1.\n"
                 "The admin page is off: set BOT_ADMIN_ENABLED=1 to serve it.")
+    try:
+        trusted_networks(settings.admin_trusted_proxies)
+    except ValueError as err:
+        return f"{err}\nBOT_ADMIN_TRUSTED_PROXIES lists the reverse proxies' addresses or CIDRs, comma-separated."
     if not (accounts or Accounts.open(settings.store_url)).users():
         return ("Chưa có tài khoản quản trị nào. Tạo tài khoản trước:\n"
                 "  BOT_ADMIN_PASSWORD='mật khẩu ít nhất 10 ký tự' python -m bot.admin user add TEN --role publisher\n"
@@ -120,7 +126,8 @@ def create_app(settings: Settings, store: KnowledgeStore | None = None, embedder
     templates = _templates()
     admin = Admin(settings=settings, store=store, accounts=accounts, events=Events(store.engine),
                   publisher=publisher or Publisher(store, settings, embedder=embedder), embedder=embedder,
-                  templates=templates, areas=list(areas or AREAS), grouping_embedder=grouping_embedder)
+                  templates=templates, areas=list(areas or AREAS), grouping_embedder=grouping_embedder,
+                  trusted_proxies=trusted_networks(settings.admin_trusted_proxies))
     routes = [route for area in admin.areas for route in area.routes]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
 

@@ -5,18 +5,18 @@ guessing.
   (BOT_ADMIN_SECURE_COOKIES=1). Sessions expire after a working day (Accounts).
 - Every POST carries the session's CSRF token in a hidden field; the login form, which has no session
   yet, uses a double-submit cookie instead.
-- Failed logins are counted in memory per (username, IP) and per IP: after too many, that pair (or
-  that address) waits. In-memory is enough for one admin process; several processes each count
-  their own (a guesser gains a factor of the process count, still bounded by the argon2 cost).
+- Login attempts are counted before the password is verified, per account and per client address
+  (bot/admin/web/throttle.py; in Redis when configured, so several admin processes count together). The client
+  address is the socket peer, or what a configured reverse proxy forwarded (bot/admin/web/clientaddr.py); it is
+  what the audit log records.
+- A disabled account cannot sign in, and its sessions end (Accounts.set_disabled).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import quote
@@ -28,6 +28,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.admin.web.base import Admin, Area, Call, redirect, render
+from bot.admin.web.clientaddr import client_address
+from bot.admin.web.throttle import LoginThrottle
 from bot.localtime import utcnow
 from bot.privacy import mask
 
@@ -49,51 +51,10 @@ MESSAGES = {
 }
 
 
-class LoginThrottle:
-    """Counts failed logins in a sliding window; too many for a (username, IP) or an IP means wait."""
-
-    MAX_KEYS = 10_000
-
-    def __init__(self, per_user: int = 5, per_ip: int = 20, window_s: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_user, self.per_ip, self.window = per_user, per_ip, window_s
-        self.clock = clock
-        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._fails[key]
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def wait_seconds(self, username: str, ip: str) -> float:
-        """0 when a login may be tried now, else how long to wait."""
-        now = self.clock()
-        with self._lock:
-            waits = []
-            for key, limit in (((username.lower(), ip), self.per_user), (("", ip), self.per_ip)):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(times[0] + self.window - now)
-            return max(waits, default=0.0)
-
-    def failed(self, username: str, ip: str) -> None:
-        now = self.clock()
-        with self._lock:
-            if len(self._fails) > self.MAX_KEYS:  # a flood of made-up usernames must not grow memory forever
-                for key in [k for k, times in self._fails.items() if not times or times[-1] <= now - self.window]:
-                    del self._fails[key]
-            self._fails[(username.lower(), ip)].append(now)
-            self._fails[("", ip)].append(now)
-
-    def succeeded(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._fails.pop((username.lower(), ip), None)
-
-
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "?"
+    """The client's address: the socket peer, or what a configured reverse proxy says (clientaddr)."""
+    admin: Admin = request.app.state.admin
+    return client_address(request, admin.trusted_proxies)
 
 
 def bare(request: Request, admin: Admin, template: str, code: int = 200, **context) -> Response:
@@ -171,18 +132,18 @@ async def login_page(request: Request) -> Response:
         return problem_page(request, admin, "csrf", 403)
     throttle: LoginThrottle = admin.service("throttle", LoginThrottle)
     ip = client_ip(request)
-    wait = throttle.wait_seconds(username, ip)
-    if wait > 0:
-        minutes = max(1, round(wait / 60))
+    # Counted before the password is verified: concurrent guesses cannot all get past the limit.
+    attempt = await run_in_threadpool(throttle.begin, username, ip)
+    if attempt.refused:
+        minutes = max(1, math.ceil(attempt.wait_s / 60))
         return _login_form(request, admin, 429, username=username, next_path=target,
                            error=f"Đăng nhập sai quá nhiều lần. Vui lòng đợi khoảng {minutes} phút rồi thử lại.")
     user = await run_in_threadpool(admin.accounts.authenticate, username, password)
     if user is None:
-        throttle.failed(username, ip)
         await run_in_threadpool(admin.accounts.log, mask(username) or "(trống)", "login_failed", ip)
         return _login_form(request, admin, 401, username=username, next_path=target,
                            error="Tên đăng nhập hoặc mật khẩu không đúng.")
-    throttle.succeeded(username, ip)
+    await run_in_threadpool(throttle.succeeded, attempt)
     token, session = await run_in_threadpool(admin.accounts.start_session, user)
     await run_in_threadpool(admin.accounts.log, user.username, "login", ip)
     response = redirect(target)

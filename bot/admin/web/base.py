@@ -51,6 +51,7 @@ class Admin:
     # Grouping unanswered questions embeds with the base e5: the fine-tuned one pulls new questions toward
     # the entries it was taught, which merges groups that are different asks.
     grouping_embedder: Any = None
+    trusted_proxies: tuple = ()  # parsed BOT_ADMIN_TRUSTED_PROXIES (clientaddr.trusted_networks)
 
     def service(self, name: str, make: Callable[[], Any]) -> Any:
         """A per-app service, created on first use (e.g. the draft tester with its embedder)."""
