@@ -3,14 +3,20 @@ accounts, the question log, and a faithful export/import round trip."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
+import time
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.knowledge.export import export_entries
 from bot.knowledge.loader import load_entries
 from bot.settings import ROOT
+from bot.store import schema
 from bot.store.accounts import Accounts
 from bot.store.events import Events
 from bot.store.knowledge import Conflict, KnowledgeStore, NotFound, ValidationFailed
@@ -153,3 +159,51 @@ def test_question_log_keeps_masked_text_only_when_unsure(store):
     assert events.unanswered() == []
     events.record_feedback("vneid-quen-mat-khau", False)
     assert events.feedback()[0].helpful is False
+
+
+# --- a locked or slow database costs seconds, never minutes (issue 9, item 7) ---------------------------------
+
+@contextlib.contextmanager
+def write_lock_held(url: str, release_after_s: float = 6.0):
+    """Another connection holds the write lock on the question log; released after `release_after_s` at the latest,
+    so that a client without a timeout fails the test instead of hanging it."""
+    if url.startswith("sqlite:///"):
+        holder = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN EXCLUSIVE")
+    else:
+        import psycopg
+
+        holder = psycopg.connect(url)
+        holder.execute("LOCK TABLE question_log IN ACCESS EXCLUSIVE MODE")
+    timer = threading.Timer(release_after_s, holder.rollback)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        holder.rollback()
+        holder.close()
+
+
+def test_a_held_write_lock_fails_a_write_in_seconds_without_quoting_it(store_url):
+    events = Events.open(store_url)
+    with write_lock_held(store_url):
+        start = time.monotonic()
+        with pytest.raises(OperationalError) as failure:
+            events.record_question("declined", "zzqxv toi quen mat khau")
+        took = time.monotonic() - start
+    assert took < 3.0, f"waited {took:.1f} s for the lock"
+    assert "zzqxv" not in str(failure.value)  # what a resident wrote never lands in an error message (or a log)
+
+
+def test_postgres_sessions_carry_statement_and_lock_timeouts(postgres_url):
+    def setting(url: str, name: str) -> str:
+        with schema.engine_for(url).connect() as conn:
+            return conn.execute(text(f"SHOW {name}")).scalar()
+
+    assert setting(postgres_url, "statement_timeout") == "5s" and setting(postgres_url, "lock_timeout") == "2s"
+    own = postgres_url + "?options=-c%20statement_timeout%3D7000"  # an operator's value in the URL wins
+    try:
+        assert setting(own, "statement_timeout") == "7s"
+    finally:
+        schema._engines.pop(own).dispose()
