@@ -10,9 +10,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import commands, services
-from bot import guide
+from bot import guide, limits
 from bot.answers import Reply, answer_entry, answer_question
 from bot.helper import notes_message
+from bot.question_flood import keeps_text
 from bot.knowledge.model import topic_of
 from bot.safe_reply import safe_reply
 from bot.search.service import SearchService
@@ -96,6 +97,9 @@ class ActionAnswerQuestion(Action):
             return
         outcome = ("clarify" if reply.reason == "clarify" else "declined") if reply.declined else (
             "low_confidence" if reply.reason == "low_confidence" else "answered")
+        if outcome != "answered" and not keeps_text(limits.shared(), tracker.sender_id,
+                                                    limits.client_address(tracker.latest_message.get("metadata"))):
+            text = ""  # one sender's flood is counted, not kept for the unanswered list (bot/question_flood.py)
         # off the reply's path: a locked or unreachable store costs the statistics, never the answer
         offload.in_background("question log", lambda: services.events().record_question(
             outcome, text, reply.entry_id, topic_of(reply.entry_id or ""), reply.confidence))

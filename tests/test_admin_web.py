@@ -316,8 +316,9 @@ def test_concurrent_guesses_counted_in_redis_by_two_admin_processes(sqlite_site)
     client = redis_lib.Redis(host="127.0.0.1", port=6379, db=2)
     prefix = f"test-admin-{uuid.uuid4().hex}:"
     try:
-        first = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=sqlite_site.app.state.admin.embedder)
-        second = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=sqlite_site.app.state.admin.embedder)
+        embedder = sqlite_site.app.state.admin.embedder
+        first = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=embedder)
+        second = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=embedder)
         for app in (first, second):
             app.state.admin.extra["throttle"] = LoginThrottle(Limiter(RedisCounters(client), prefix=prefix))
         assert [from_address(replace(sqlite_site, app=first), "10.1.1.1").login(EDITOR, "sai-mot-lan").status_code
@@ -569,6 +570,44 @@ def test_unanswered_groups_become_a_prefilled_entry_and_leave_the_list(site):
 
 
 # ---------------------------------------------------------------------------------------------- publishing
+class CountingEmbedder:
+    """The fake embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.embedded = inner, 0
+        self.name = "counting-fake"
+
+    def encode_queries(self, texts, progress: bool = False):
+        self.embedded += len(texts)
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts, progress: bool = False):
+        return self.encode_queries(texts)
+
+
+def test_reloading_the_unanswered_page_embeds_only_new_questions(sqlite_site, fake_embedder):
+    for n in range(40):
+        sqlite_site.events.record_question("declined", f"thủ tục đăng ký số {n} làm ở đâu")
+    sqlite_site.events.record_question("declined", "")  # a flood past its share: counted, no text (question_flood)
+    counting = CountingEmbedder(fake_embedder)
+
+    def page_of(app) -> str:
+        person = Person(TestClient(app, follow_redirects=False))
+        person.login(EDITOR, PASSWORD)
+        return person.get("/unanswered").text
+
+    app = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=counting)
+    assert "(40 câu)" in page_of(app) and counting.embedded == 40
+    page_of(app)
+    assert counting.embedded == 40  # a reload embeds nothing again
+    restarted = create_app(sqlite_site.settings, store=sqlite_site.store, embedder=counting)
+    page_of(restarted)
+    assert counting.embedded == 40  # nor does a restart: the vectors are on disk
+    sqlite_site.events.record_question("declined", "thủ tục đăng ký số 99 làm ở đâu")
+    page_of(restarted)
+    assert counting.embedded == 41
+
+
 def test_publish_shows_changes_progress_and_rolls_back(site):
     person = site.client()
     assert person.post("/publish").headers["location"] == "/publish?msg=started"

@@ -112,7 +112,8 @@ def test_an_address_is_locked_across_the_senders_it_makes_up():
     limiter = _limiter()
     results = [helper.limited_login_reply(helper.LoginAttempt("NOPE1"), CODES, limiter, f"web-{n}", "198.51.100.9")
                for n in range(21)]
-    assert [text for text, _ in results[:20]] == [helper.WRONG_CODE] * 20 and results[20][0].startswith("Bạn đã nhập sai")
+    assert [text for text, _ in results[:20]] == [helper.WRONG_CODE] * 20
+    assert results[20][0].startswith("Bạn đã nhập sai")
     elsewhere = helper.limited_login_reply(helper.LoginAttempt("MA123"), CODES, limiter, "web-99", "198.51.100.10")
     assert elsewhere == (helper.WELCOME, True)
 
@@ -120,7 +121,8 @@ def test_an_address_is_locked_across_the_senders_it_makes_up():
 def test_asking_for_the_code_is_not_a_wrong_code():
     limiter = _limiter()
     for _ in range(10):
-        assert helper.limited_login_reply(helper.LoginAttempt(None), CODES, limiter, "web-a") == (helper.ASK_CODE, False)
+        reply = helper.limited_login_reply(helper.LoginAttempt(None), CODES, limiter, "web-a")
+        assert reply == (helper.ASK_CODE, False)
     assert helper.limited_login_reply(helper.LoginAttempt("MA123"), CODES, limiter, "web-a")[1]
 
 

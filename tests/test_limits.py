@@ -181,3 +181,41 @@ def test_a_feedback_flood_is_thanked_but_not_stored(tmp_path, monkeypatch):
     for n in range(FEEDBACK_PER_ADDRESS.limit + 5):  # a new web sender each time, one address
         judge(f"web-{n:024x}", "198.51.100.7")
     assert len(events.feedback()) == FEEDBACK_PER_SENDER.limit + 1 + FEEDBACK_PER_ADDRESS.limit
+
+
+# ------------------------------------------------------------------------------------- the unanswered list
+def test_one_sender_fills_the_unanswered_list_with_at_most_its_share(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from rasa_sdk import Tracker
+
+    from actions import services
+    from actions.questions import ActionAnswerQuestion
+    from bot.answers import Reply
+    from bot.question_flood import TEXTS_PER_ADDRESS, TEXTS_PER_SENDER
+    from bot.settings import Settings
+    from bot.store import offload
+    from bot.store.events import Events
+
+    settings = replace(Settings.from_env(), store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    events = Events.open(settings.store_url)
+    monkeypatch.setattr(services, "settings", lambda: settings)
+    monkeypatch.setattr(services, "events", lambda: events)
+    unsure = Reply("Tôi chưa rõ...", declined=True, reason="declined", confidence=0.1)
+
+    def ask(n: int, sender: str, address: str | None = None) -> None:
+        latest = {"text": f"câu hỏi rác số {n}", "metadata": {"client_address": address} if address else {}}
+        tracker = Tracker(sender, {}, latest, [], False, None, {}, "action_listen")
+        ActionAnswerQuestion._record(unsure, latest["text"], "ask_question", tracker)
+        if n % 50 == 49:  # the store writes in the background, at most 200 waiting
+            assert offload.settle(60)
+
+    for n in range(TEXTS_PER_SENDER.limit + 10):
+        ask(n, "tg-1")
+    ask(0, "tg-2")
+    for n in range(TEXTS_PER_ADDRESS.limit + 10):
+        ask(n, f"web-{n:024x}", "198.51.100.8")
+    assert offload.settle(60)
+    kept = [r for r in events.unanswered() if r.text]
+    assert len(kept) == TEXTS_PER_SENDER.limit + 1 + TEXTS_PER_ADDRESS.limit
+    assert len(events.questions()) == TEXTS_PER_SENDER.limit + 11 + TEXTS_PER_ADDRESS.limit + 10  # all counted

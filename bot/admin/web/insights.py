@@ -22,6 +22,9 @@ from bot.search.embcache import EmbeddingCache
 from bot.store.events import KEEPS_TEXT
 
 MAX_GROUPS = 60
+# The newest unanswered questions grouped on one load: a flood (bot/question_flood.py limits one sender's share)
+# costs the page a bounded amount of embedding and clustering, never all of it.
+MAX_GROUPED = 5000
 PLOT_WEEKS = 12
 PERIODS = {"today": "Hôm nay", "7_days": "7 ngày qua", "30_days": "30 ngày qua"}
 REASONS = {"declined": "không trả lời được", "clarify": "phải hỏi lại", "low_confidence": "trả lời chưa chắc"}
@@ -43,7 +46,7 @@ def embed_with_cache(call: Call):
 @guarded()
 def unanswered_page(call: Call) -> Response:
     events = call.admin.events
-    records = events.unanswered()
+    records = [r for r in events.unanswered() if r.text][-MAX_GROUPED:]  # oldest first: keep the newest
     groups = group_unanswered(records, embed_with_cache(call))[:MAX_GROUPS]
     rows = [{
         "group": g, "first": local_text(g.first_at), "last": local_text(g.last_at),
