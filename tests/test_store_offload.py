@@ -114,6 +114,7 @@ def write_lock(sqlite_url):
 
 
 def check(took: float, stall: float) -> None:
+    print(f"reply in {took:.2f} s, event loop stalled at most {stall * 1000:.0f} ms")  # shown by pytest -rP
     assert took < REPLY_WITHIN_S, f"the action took {took:.2f} s"
     assert stall < MAX_STALL_S, f"the event loop was frozen for {stall:.2f} s"
 
