@@ -77,7 +77,7 @@ def assert_no_raw_numbers(text: str) -> None:
 
 def test_rest_hands_rasa_the_masked_text(channels):
     reply = channels.rest("mask-rest", TYPED)
-    assert ["mask-rest", MASKED] in channels.received()
+    assert ["web-mask-rest", MASKED] in channels.received()
     assert reply[0]["text"].startswith(f"echo: {MASKED}")
     assert_no_raw_numbers(json.dumps(channels.received(), ensure_ascii=False))
 
@@ -86,7 +86,7 @@ def test_rest_keeps_button_payloads_and_plain_questions_as_they_are(channels):
     payload = '/ask_question{"entry_id":"vneid-quen-mat-khau"}'
     channels.rest("mask-payload", payload)
     channels.rest("mask-payload", "gọi 1900 0368 từ năm 2025 có đúng không")
-    received = [text for sender, text in channels.received() if sender == "mask-payload"]
+    received = [text for sender, text in channels.received() if sender == "web-mask-payload"]
     assert received == [payload, "gọi 1900 0368 từ năm 2025 có đúng không"]
 
 

@@ -91,7 +91,7 @@ def test_conversation_survives_a_restart(bot):
     bot.say("quen passcode vneid", "e2e-restart")
     bot.stop_rasa()
     bot.start_rasa()
-    tracker = requests.get(f"{bot.url}/conversations/e2e-restart/tracker", timeout=30).json()
+    tracker = bot.tracker("e2e-restart")  # Rasa's API, with the run's token; the conversation is web-e2e-restart
     assert tracker["slots"].get("last_entry", "").startswith("vneid-")
     texts = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
     assert "quen passcode vneid" in texts
@@ -114,3 +114,11 @@ def test_unanswered_questions_are_logged_without_personal_numbers(bot):
     assert any("gia vang" in t for t in recorded) and not any("001234567890" in t for t in recorded)
     for name in ("actions.log", "rasa.log"):
         assert "001234567890" not in (bot.workdir / name).read_text(errors="replace")
+
+
+def test_rasas_api_is_closed_without_the_runs_token(bot):
+    bot.say("xin chào", "e2e-api")
+    for path in ("/conversations/web-e2e-api/tracker", "/status"):
+        assert requests.get(f"{bot.url}{path}", timeout=30).status_code == 401
+        assert requests.get(f"{bot.url}{path}", params={"token": "wrong"}, timeout=30).status_code == 401
+    assert bot.api("/conversations/web-e2e-api/tracker").status_code == 200

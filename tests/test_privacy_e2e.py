@@ -146,7 +146,7 @@ def test_the_tracker_store_holds_the_masked_messages(run):
     with sqlite3.connect(run.workdir / "tracker.db") as db:
         rows = db.execute("select sender_id, data from events where type_name = 'user'").fetchall()
     texts = {(sender, json.loads(data)["text"]) for sender, data in rows}
-    assert ("privacy-rest", "ma otp cua toi la [mã số]") in texts
+    assert ("web-privacy-rest", "ma otp cua toi la [mã số]") in texts  # the public door files it under web-
     assert ("zalo-770", "ma otp cua toi la [mã số]") in texts
     assert ("tg-8801", "cảm ơn nhé, thẻ ngân hàng của tôi [số thẻ]") in texts
     assert all(json.loads(data)["parse_data"]["text"] == json.loads(data)["text"] for _, data in rows)
@@ -161,7 +161,7 @@ def test_the_postgresql_tracker_store_holds_no_raw_number(tmp_path):
         "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n  port: 5432\n"
         "  db: test\n  username: postgres\n  password: ''\n"
     )
-    sender = "privacy-pg-" + uuid.uuid4().hex[:10]
+    sender = "web-privacy-pg-" + uuid.uuid4().hex[:10]  # web-: the public door's namespace, as stored
     psql("select 1")  # PostgreSQL must be there: fail, never skip
     bot = Bot(tmp_path, stores=stores, env={"LOG_LEVEL": "DEBUG"})
     try:

@@ -7,7 +7,6 @@ import subprocess
 import uuid
 
 import pytest
-import requests
 
 from bot.launch import Bot
 from bot.settings import ROOT
@@ -36,7 +35,7 @@ def test_conversation_goes_to_postgres_and_locks_to_redis(tmp_path):
         "  db: test\n  username: postgres\n  password: ''\n"
         "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 1\n"
     )
-    sender = "pg-" + uuid.uuid4().hex[:10]
+    sender = "web-pg-" + uuid.uuid4().hex[:10]  # web-: the public door's namespace, as stored
     bot = Bot(tmp_path, stores=stores)
     try:
         bot.start()
@@ -47,7 +46,7 @@ def test_conversation_goes_to_postgres_and_locks_to_redis(tmp_path):
         assert int(psql(f"select count(*) from events where sender_id = '{sender}'")) > 0
         bot.stop_rasa()
         bot.start_rasa()  # another server (or a restart) sees the same conversation
-        tracker = requests.get(f"{bot.url}/conversations/{sender}/tracker", timeout=30).json()
+        tracker = bot.tracker(sender)  # Rasa's API, with the run's token
         assert tracker["slots"]["last_entry"].startswith("vneid-")
     finally:
         bot.stop()

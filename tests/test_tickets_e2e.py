@@ -203,11 +203,12 @@ def test_a_team_member_records_help_that_the_commune_downloads_as_csv(relay, adm
 
 def test_the_web_chat_inbox_endpoint_checks_its_input(bot):
     base = f"{bot.url}{PAGE_PATH}inbox"
-    for query in ("", "?sender=tg-4401", "?sender=web-xyz", "?sender=web-0123456789abcdef01234567&after=-3",
-                  "?sender=web-0123456789abcdef01234567&after=1e9"):
-        r = requests.get(base + query, timeout=10)
+    page_id = "web-0123456789abcdef01234567"
+    for query, sender in (("", None), ("", "tg-4401"), ("", "web-xyz"), ("?after=-3", page_id), ("?after=1e9", page_id),
+                          ("?after=²", page_id), (f"?sender={page_id}", None)):
+        r = requests.get(base + query, headers={"X-Webchat-Sender": sender} if sender else {}, timeout=10)
         assert r.status_code == 400 and "error" in r.json(), query
-    r = requests.get(base + "?sender=web-0123456789abcdef01234567", timeout=10)
+    r = requests.get(base, headers={"X-Webchat-Sender": page_id}, timeout=10)
     assert r.status_code == 200 and r.json() == {"messages": [], "open": False}
     assert r.headers["cache-control"] == "no-store"
 
@@ -215,6 +216,8 @@ def test_the_web_chat_inbox_endpoint_checks_its_input(bot):
 def test_a_staff_reply_reaches_the_web_chat_page(bot, browser, admin):  # noqa: F811
     staff, tickets = admin
     page = browser.new_page()
+    inbox_urls: list[str] = []
+    page.on("request", lambda request: inbox_urls.append(request.url) if "/inbox" in request.url else None)
     try:
         chat = Chat(page, bot.url + PAGE_PATH).open()
         chat.press(page.locator(".chip", has_text="Gặp người hỗ trợ"))
@@ -244,5 +247,24 @@ def test_a_staff_reply_reaches_the_web_chat_page(bot, browser, admin):  # noqa: 
         page.wait_for_timeout(6000)
         assert page.locator("[data-from=staff]").count() == 0
         assert not chat.problems, chat.problems
+        # The conversation id is a bearer secret: it travels in a header, never in a URL a proxy would log.
+        assert inbox_urls and not any(sender in url or "sender=" in url for url in inbox_urls)
     finally:
         page.close()
+
+
+def test_a_telegram_id_over_the_public_door_opens_a_web_ticket_whose_reply_never_reaches_telegram(bot, admin, fake):
+    # Issue 9, item 1: before, sender tg-777000111 over REST opened a ticket labelled Telegram, and the staff reply
+    # went out as sendMessage to chat 777000111. Now that conversation is web-tg-777000111, a web one.
+    staff, tickets = admin
+    victim = 777000111
+    assert "xã/phường nào" in texts(bot.say("toi muon gap nguoi that ho tro", f"tg-{victim}"))
+    code = CODE_RE.search(texts(bot.say("không rõ", f"tg-{victim}"))).group(0)
+    ticket = tickets.get(code)
+    assert (ticket.sender_id, ticket.channel) == (f"web-tg-{victim}", "webchat")
+    notices = [m["text"] for m in fake.sent_messages(TOKEN, GROUP) if code in m["text"]]
+    assert all("Telegram" not in text for text in notices)
+    staff.post(f"/tickets/{code}/reply", {"text": "Chào bạn, cán bộ phường đây."})
+    time.sleep(2)
+    assert fake.sent_messages(TOKEN, victim) == []
+    assert [m.text for m in tickets.inbox(f"web-tg-{victim}")][-1:] == ["Chào bạn, cán bộ phường đây."]

@@ -266,7 +266,7 @@ def test_one_sender_per_browser_and_a_new_conversation_button(bot, chat):
     chat.page.reload()
     assert chat.page.evaluate("() => localStorage.getItem('webchat.sender')") == sender
     chat.ask("bạn giúp được gì")
-    tracker = requests.get(f"{bot.url}/conversations/{sender}/tracker", timeout=30).json()
+    tracker = bot.tracker(sender)
     said = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
     assert said[-2:] == ["xin chào", "bạn giúp được gì"]
     chat.page.get_by_role("button", name="Trò chuyện mới").click()

@@ -43,7 +43,7 @@ class ZaloBot:
         return self.fake.wait_for(user, count, timeout=60, settle=0.6)
 
     def user_turns(self, user: str) -> list[str]:
-        tracker = requests.get(f"{self.bot.url}/conversations/zalo-{user}/tracker", timeout=30).json()
+        tracker = self.bot.api(f"/conversations/zalo-{user}/tracker").json()  # Rasa's API, with the run's token
         return [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
 
 

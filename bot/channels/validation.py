@@ -71,13 +71,13 @@ def parse_json(raw: bytes) -> object:
 
 
 def checked_text(message: object) -> str:
-    """The message text, or Refused(400): text only, not too long, storable (no NUL, no lone surrogates)."""
+    """The message text, or Refused(400): text only, not too long, storable (NUL characters, which PostgreSQL
+    cannot store, are dropped; lone surrogates, which no database stores, are refused)."""
     if not isinstance(message, str):
         raise Refused(400, "'message' must be a text")
     if len(message) > MAX_MESSAGE_CHARS:
         raise Refused(400, f"'message' is longer than {MAX_MESSAGE_CHARS} characters")
-    if "\x00" in message:
-        raise Refused(400, "'message' must not contain NUL characters")
+    message = message.replace("\x00", "")
     try:
         message.encode("utf-8")
     except UnicodeEncodeError:  # "\ud800" parses as JSON but no database can store it
