@@ -2,7 +2,9 @@
 
 Channels mask numbers before Rasa stores anything (bot/privacy.py), so a message reaches Rasa and the actions as
 "mã otp của tôi là [mã số]". This module reads those placeholders: an ID, card or OTP/passcode earns a clear
-warning never to share it; a phone or account number, or a code that reads like an amount, a gentler note.
+warning never to share it, and so do a passport number and a typed password; a phone or account number, an e-mail
+address, a plate, or a code that reads like an amount, a gentler note. Dossier codes, amounts, dates and office
+landlines are not masked (bot/privacy.py), so they earn no notice at all.
 Standard library only (plus bot.privacy and bot.text), so Rasa's NLU component (bot/nlu_secret.py) uses it as
 well as the action; bot/safe_reply.py builds the reply around the notice.
 """
@@ -13,7 +15,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from bot.privacy import CARD, CODE, ID_NUMBER, OLD_ID, PLACEHOLDERS, placeholders_in
+from bot.privacy import CARD, CODE, ID_NUMBER, OLD_ID, PASSPORT, PASSWORD, PLACEHOLDERS, placeholders_in
 from bot.text import deaccent, words
 
 SECRET_WARNING = (
@@ -22,7 +24,7 @@ SECRET_WARNING = (
 )
 PERSONAL_NOTE = "Để giữ an toàn cho bạn, tôi đã che số bạn vừa gửi; bạn không cần gửi số riêng cho tôi."
 
-ALWAYS_SECRET = (ID_NUMBER, OLD_ID, CARD)
+ALWAYS_SECRET = (ID_NUMBER, OLD_ID, CARD, PASSPORT, PASSWORD)
 # Words (without accents) that make a short number a secret code rather than, say, an amount of money.
 SECRET_WORDS = frozenset(
     "otp passcode pass password matkhau mk pin code cvv xacnhan xacthuc kichhoat dangnhap baomat".split()
@@ -32,7 +34,7 @@ PUBLIC_CODES = frozenset("ho hoa buu tra vach qr thue tinh xa".split())  # the w
 FILLER_WORDS = frozenset(
     """day la cua toi minh em anh chi ban ad oi nhe nha a ah u va voi ma so otp passcode pass password mk mat khau
     pin code cvv cccd cmnd can cuoc the stk sdt dt dien thoai ngan hang tai khoan dinh danh ca nhan vua nhan duoc
-    gui cho xac thuc kich hoat dang nhap bao moi""".split()
+    gui cho xac thuc kich hoat dang nhap bao moi ho chieu passport email mail gmail bien xe""".split()
 )
 _PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 

@@ -51,6 +51,12 @@ class FakeSearch:
         "mat khau cua toi la 5730",
         "573019",
         "mã đây 573019",
+        "ma otp cua toi la 482 913",
+        "001.234.567.890",
+        "CMND 123.456.789",
+        "4-8-2-9-1-3",
+        "hộ chiếu C1234567",
+        "mat khau la Lan@1955",
     ],
 )
 def test_ids_cards_and_codes_get_the_firm_warning(typed):
@@ -62,14 +68,22 @@ def test_ids_cards_and_codes_get_the_firm_warning(typed):
 
 @pytest.mark.parametrize(
     "typed",
-    ["sdt cua toi 0912 345 678", "+84912345678", "stk 1903456789012", "nộp phí 50000 đồng ở đâu"],
+    ["sdt cua toi 0912 345 678", "+84912345678", "(+84) 912 345 678", "stk 1903456789012", "email hoa123@gmail.com",
+     "biển số 29A-123.45 bị phạt"],
 )
 def test_phone_account_numbers_and_amounts_get_a_gentle_note(typed):
     notice = notice_for(mask(typed))
     assert notice is not None and notice.level is Level.PERSONAL and notice.text == PERSONAL_NOTE
 
 
-@pytest.mark.parametrize("typed", ["quên mật khẩu vneid", "từ 1/7/2025 mức 2", "gọi 1900 0368 có phải thật không"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "quên mật khẩu vneid", "từ 1/7/2025 mức 2", "gọi 1900 0368 có phải thật không", "nộp phí 50000 đồng ở đâu",
+        "mã hồ sơ 000.00.12.H26-240101-0001 đến đâu rồi", "lệ phí 150.000đ", "gọi 024 3823 4567 không ai nghe",
+        "ký hiệu 1C25TAA số 0000123", "Nghị định 70/2025/NĐ-CP", "số nhà 12 ngõ 45", "mã hồ sơ 730914",
+    ],
+)
 def test_nothing_masked_means_no_notice(typed):
     assert notice_for(mask(typed)) is None
 
@@ -152,6 +166,20 @@ def test_masking_at_the_channels_leaves_every_button_payload_intact():
     json.loads(mask('/ask_question{"entry_id":"012345678912"}').removeprefix("/ask_question"))  # still JSON
 
 
-def test_a_code_called_mine_is_a_secret_but_a_dossier_code_is_not():
+def test_a_code_called_mine_is_a_secret_but_a_dossier_code_is_not_masked_at_all():
     assert notice_for(mask("cảm ơn nhé, mã của tôi 730914")).level is Level.SECRET
-    assert notice_for(mask("nộp phí cho mã hồ sơ 730914 ở đâu")).level is Level.PERSONAL
+    assert notice_for(mask("nộp phí cho mã hồ sơ 730914 ở đâu")) is None
+
+
+def test_a_dossier_code_is_answered_without_the_secret_warning():
+    search = FakeSearch()
+    typed = "mã hồ sơ 000.00.12.H26-240101-0001 đến đâu rồi"
+    reply = safe_reply(mask(typed), search, BY_ID)
+    assert search.asked == [typed] and not reply.text.startswith(SECRET_WARNING)
+    reply = safe_reply(mask("hồ sơ 000.00.12.H26-240101-0001, sđt 0912345678"), FakeSearch(), BY_ID)
+    assert reply.text.startswith(PERSONAL_NOTE)  # the phone number, gently; never the secret warning
+
+
+def test_the_helpers_placeholders_are_words_the_search_never_sees():
+    masked = mask("quên mật khẩu, hộ chiếu C1234567, mail hoa@gmail.com, mật khẩu là Lan@1955")
+    assert question_part(masked).split() == "quên mật khẩu, hộ chiếu , mail , mật khẩu là".split()

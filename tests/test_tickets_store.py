@@ -94,12 +94,24 @@ def test_two_staff_closing_at_once_one_wins(store):
     assert len(winners) == 1 and store.get(ticket.code).closed_by == winners[0]
 
 
+def test_staff_text_for_the_resident_keeps_a_callback_number_but_resident_text_is_masked(store):
+    ticket = store.create(WEB, "webchat", history=[("resident", f"gọi cho tôi {PHONE}")])
+    store.add_resident_message(ticket.id, f"otp {OTP}")
+    _, reply = store.reply(ticket.code, "lan", "Bác gọi 0243 856 7890 hoặc 0912 000 111 gặp chị Lan nhé")
+    _, note = store.close(ticket.code, "lan", f"gọi lại {PHONE}", note="Cán bộ sẽ gọi bác qua số 0912 000 111.")
+    assert reply.text == "Bác gọi 0243 856 7890 hoặc 0912 000 111 gặp chị Lan nhé"
+    assert note.text == "Cán bộ sẽ gọi bác qua số 0912 000 111."
+    texts = {m.kind: m.text for m in store.messages(ticket.id) if m.kind == "resident"}
+    assert PHONE not in str(texts) and OTP not in str(texts)
+    assert store.get(ticket.code).resolution == "gọi lại [số điện thoại]"  # the staff's record stays masked
+
+
 def test_inbox_gives_each_staff_message_once_and_again_after_a_lost_answer(store):
     ticket = store.create(WEB, "webchat")
     other = store.create("web-ffffffffffffffffffffffff", "webchat")
     store.reply(other.code, "lan", "cho người khác")
     _, first = store.reply(ticket.code, "lan", f"Bác gọi {PHONE} nhé")
-    assert [m.text for m in store.inbox(WEB)] == ["Bác gọi [số điện thoại] nhé"]
+    assert [m.text for m in store.inbox(WEB)] == [f"Bác gọi {PHONE} nhé"]  # staff text: not masked
     assert store.inbox(WEB) == []  # delivered now
     assert [m.id for m in store.inbox(WEB, after=first.id - 1)] == [first.id]  # the page did not get it: again
     _, second = store.reply(ticket.code, "lan", "Xong chưa bác?")
@@ -197,7 +209,7 @@ def test_the_rasa_environment_reads_the_inbox(store, store_url):
     assert got["sqlalchemy"].startswith("1.4")
     assert got["driver"] == ("pysqlite" if store_url.startswith("sqlite") else "psycopg2")
     assert got["status"] == 200 and got["body"]["open"] is True
-    assert got["body"]["messages"] == [{"id": message.id, "text": "Chào bác, gọi [số điện thoại]", "kind": "staff",
+    assert got["body"]["messages"] == [{"id": message.id, "text": f"Chào bác, gọi {PHONE}", "kind": "staff",
                                         "label": "Cán bộ hỗ trợ"}]
     assert rasa_inbox(store_url, WEB)["body"]["messages"] == []  # marked delivered by the Rasa side
     assert store.inbox(WEB) == []

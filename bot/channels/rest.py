@@ -24,7 +24,7 @@ from sanic.request import Request
 
 from bot.channels.validation import MAX_BODY_BYTES, Refused, Turn, read_turn, web_conversation_id
 from bot.limits import CLIENT_ADDRESS
-from bot.privacy import mask
+from bot.privacy import mask, mask_incoming
 
 log = logging.getLogger(__name__)
 APOLOGY = (
@@ -120,7 +120,7 @@ class DoorInput(InputChannel):
             # Masked here, before it becomes a UserMessage: the tracker store, Rasa's logs and the actions only
             # ever see placeholders. Payloads ("/ask_question{...}") survive (no digits to mask).
             message = UserMessage(
-                mask(turn.message), collector, sender, input_channel=self.name(), metadata=self.metadata(request)
+                mask_incoming(turn.message), collector, sender, input_channel=self.name(), metadata=self.metadata(request)
             )
             try:
                 await handle(message)

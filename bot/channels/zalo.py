@@ -36,7 +36,7 @@ from bot.channels.zalo_events import (
 from bot.channels.zalo_outbox import ZaloOutbox
 from bot.channels.zalo_seen import SeenEvents
 from bot.channels.zalo_tokens import TokenStore
-from bot.privacy import mask
+from bot.privacy import mask, mask_incoming
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class ZaloInput(InputChannel):
 
     async def _handle(self, event: IncomingEvent, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         if event.kind is Kind.TEXT:  # masked before Rasa: the tracker and logs never hold the raw numbers
-            replies = await self._ask_rasa(mask(event.text)[:MAX_MESSAGE_CHARS], event, on_new_message) or [
+            replies = await self._ask_rasa(mask_incoming(event.text)[:MAX_MESSAGE_CHARS], event, on_new_message) or [
                 {"text": APOLOGY}
             ]
         elif event.kind is Kind.FOLLOW:

@@ -2,8 +2,9 @@
 
 A ticket has a short code the resident can read out on the phone ("HT-KM482"), the resident's conversation id and
 channel, the commune (directory label) and topic, and its messages: the recent conversation with the bot, what the
-resident wrote since, staff replies and the closing note. Every text is masked (bot.privacy.mask) here, whatever
-the caller did. Messages meant for the resident (staff replies, the closing note) carry a `delivered` flag: set at
+resident wrote since, staff replies and the closing note. What residents and the bot wrote, and the resolution, are
+masked (bot.privacy.mask) here, whatever the caller did; a staff reply and the closing note reach the resident as staff
+wrote them (a callback number the resident asked for). Messages meant for the resident (staff replies, the closing note) carry a `delivered` flag: set at
 once when the channel took them (Telegram, Zalo), or when the web chat page polls them (`inbox`).
 
 Runs in the action server and the admin page (SQLAlchemy 2) and in the Rasa server for the web chat inbox
@@ -115,6 +116,11 @@ def _clean(text: str) -> str:
     return mask(str(text or "")).strip()[:MAX_TEXT]
 
 
+def _as_written(text: str) -> str:
+    """Staff text for the resident: not masked (staff may give a number to call back on)."""
+    return str(text or "").strip()[:MAX_TEXT]
+
+
 class Tickets:
     """Tickets and their messages in the store's database."""
 
@@ -211,7 +217,7 @@ class Tickets:
 
     def reply(self, code: str, author: str, text: str, now: dt.datetime | None = None) -> tuple[Ticket, TicketMessage]:
         """A staff reply to the resident (not yet delivered). Raises TicketNotFound, TicketClosed, ValueError."""
-        text = _clean(text)
+        text = _as_written(text)
         if not text:
             raise ValueError("empty reply")
         now = now or utcnow()
@@ -242,7 +248,7 @@ class Tickets:
             ).rowcount
             if not changed:
                 raise TicketClosed(code)
-            message_id = self._add(conn, ticket.id, SYSTEM, _clean(note), now, author=author, to_resident=True)
+            message_id = self._add(conn, ticket.id, SYSTEM, _as_written(note), now, author=author, to_resident=True)
             message = _message(conn.execute(select(ticket_messages).where(ticket_messages.c.id == message_id)).one())
             return _ticket(conn.execute(select(tickets).where(tickets.c.id == ticket.id)).one()), message
 
