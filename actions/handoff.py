@@ -144,8 +144,10 @@ class ActionHandoff(Action):
                 return []
             channel = channel_of(tracker.sender_id, tracker.get_latest_input_channel())
             history = conversation(tracker.events)
-            ticket = await offload.call(lambda: tickets().create(
-                tracker.sender_id, channel, commune.label if commune else "", topic or "", history), timeout=budget.left())
+            ticket = await offload.call(
+                lambda: tickets().create(tracker.sender_id, channel, commune.label if commune else "", topic or "",
+                                         history),
+                timeout=budget.left())
         except Exception:  # the store is down: the contacts still help
             log.exception("could not open a ticket: replied with the contacts only")
             dispatcher.utter_message(text=handoff_text(contacts, topic))

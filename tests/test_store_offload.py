@@ -195,7 +195,8 @@ async def test_other_residents_are_answered_while_one_waits_on_the_lock(monkeypa
     service = use_store(monkeypatch, tmp_path, small_entries, fake_embedder, sqlite_url)
     handoff = asyncio.create_task(timed(ActionHandoff(), tracker("gap can bo", "request_human")))
     await asyncio.sleep(0.05)
-    took, stall, said = await timed(ActionAnswerQuestion(service), tracker("quen mk vneid", sender="web-ffeeddccbbaa998877665544"))
+    other = tracker("quen mk vneid", sender="web-ffeeddccbbaa998877665544")
+    took, stall, said = await timed(ActionAnswerQuestion(service), other)
     assert took < 0.5 and stall < MAX_STALL_S and "Nguồn:" in said[0]
     check(*(await handoff)[:2])
 
