@@ -216,9 +216,23 @@ async def test_a_store_that_is_down_still_answers_once(fake, tmp_path, caplog):
     assert texts(fake) == ["một", "hai"] and "without retries" in caplog.text
 
 
-def test_a_store_that_cannot_be_opened_gives_an_outbox_without_retries(fake, tmp_path):
-    box = ZaloOutbox.open(client_for(fake, tmp_path), "postgresql://nobody@127.0.0.1:1/none")
-    assert box.store is None
+async def test_a_store_down_at_start_up_is_opened_once_it_is_back(fake, tmp_path, monkeypatch, caplog):
+    import bot.channels.zalo_outbox as module
+
+    clock = Clock()
+    box = ZaloOutbox.open(client_for(fake, tmp_path), f"postgresql://nobody@127.0.0.1:{free_port()}/none",
+                          clock=clock)
+    with caplog.at_level(logging.ERROR):
+        await box.deliver(USER, FOUR[:1])  # answered once, directly
+    assert box.store is None and texts(fake) == ["một"] and "store unavailable" in caplog.text
+    box.store_url = f"sqlite:///{tmp_path / 'back.db'}"  # the database is back...
+    await box.deliver(USER, FOUR[1:2])
+    assert box.store is None  # ...but is not hammered: tried again after STORE_RETRY_S
+    monkeypatch.setattr(module, "STORE_RETRY_S", 0.0)
+    box._store_retry_at = 0.0
+    fake.fail_next(-32)
+    await box.deliver(USER, FOUR[2:3])
+    assert box.store is not None and [p.message for p in box.store.pending()] == FOUR[2:3]  # kept for a retry
 
 
 # --- de-duplication shared through Redis (the real server at 127.0.0.1:6379; no skip) -----------------------

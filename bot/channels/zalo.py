@@ -125,7 +125,7 @@ class ZaloInput(InputChannel):
         @bp.listener("after_server_start")
         async def start_outbox(app: Any, loop: Any) -> None:
             if self.settings.app_id and self.settings.oa_secret_key:  # a channel that accepts nothing sends nothing
-                self._retry_loop = asyncio.ensure_future((await self._outbox()).run())
+                self._retry_loop = asyncio.ensure_future(self._outbox().run())
 
         @bp.listener("before_server_stop")
         async def finish(app: Any, loop: Any) -> None:
@@ -138,14 +138,12 @@ class ZaloInput(InputChannel):
 
         return bp
 
-    async def _outbox(self) -> ZaloOutbox:
-        """The outbox on the bot's store (BOT_STORE_URL), opened once, off the event loop."""
+    def _outbox(self) -> ZaloOutbox:
+        """The outbox on the bot's store (BOT_STORE_URL); the store itself is opened on first use."""
         if self.outbox is None:
             s = self.settings
-            self.outbox = await asyncio.to_thread(
-                ZaloOutbox.open, self.client, Settings.from_env().store_url, retry_base_s=s.retry_base_s,
-                retry_max_s=s.retry_max_s, give_up_after_s=s.give_up_after_s,
-            )
+            self.outbox = ZaloOutbox.open(self.client, Settings.from_env().store_url, retry_base_s=s.retry_base_s,
+                                          retry_max_s=s.retry_max_s, give_up_after_s=s.give_up_after_s)
         return self.outbox
 
     def _spawn(self, coro: Awaitable[None]) -> None:
@@ -178,7 +176,7 @@ class ZaloInput(InputChannel):
             replies = await self._ask_rasa(GREET, event, on_new_message) or [{"text": WELCOME}]
         else:
             replies = [{"text": PLEASE_TYPE}]
-        await (await self._outbox()).deliver(event.user_id, zalo_messages(replies))
+        await self._outbox().deliver(event.user_id, zalo_messages(replies))
 
     @staticmethod
     async def _ask_rasa(

@@ -29,6 +29,7 @@ from bot.store.outbox import Outbox
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
 MAX_POLL_S = 5.0  # how long a due retry may wait for the loop to notice it
+STORE_RETRY_S = 30.0  # a store that could not be opened is tried again after this long
 
 
 class ZaloOutbox:
@@ -37,14 +38,18 @@ class ZaloOutbox:
     def __init__(
         self,
         client: ZaloClient,
-        store: Outbox | None,
+        store: Outbox | None = None,
+        *,
+        store_url: str = "",
         retry_base_s: float = 2.0,
         retry_max_s: float = 300.0,
         give_up_after_s: float = 24 * 3600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
-        self.store = store  # None: the store could not be opened; answers are sent without a safety net
+        self.store = store  # None until opened from store_url; meanwhile answers are sent without a safety net
+        self.store_url = store_url
+        self._store_retry_at = 0.0
         self.retry_base_s = retry_base_s
         self.retry_max_s = max(retry_max_s, retry_base_s)
         self.give_up_after_s = give_up_after_s
@@ -54,13 +59,20 @@ class ZaloOutbox:
 
     @classmethod
     def open(cls, client: ZaloClient, store_url: str, **timing: float) -> ZaloOutbox:
-        """The outbox on the store at `store_url` (creates its table); without a store when that fails (logged)."""
-        try:
-            store: Outbox | None = Outbox.open(store_url, CHANNEL)
-        except Exception as exc:  # the database is down at start-up: answer anyway, without retries
-            log.error("Zalo outbox unavailable (%s): answers are sent once, without retries", type(exc).__name__)
-            store = None
-        return cls(client, store, **timing)
+        """The outbox on the store at `store_url`, opened (its table created) on first use."""
+        return cls(client, None, store_url=store_url, **timing)
+
+    async def ready(self) -> Outbox | None:
+        """The store, opened now if it was not yet (off the event loop); None while it cannot be (logged, retried
+        after STORE_RETRY_S: a database that was down at start-up must not leave the outbox off for good)."""
+        if self.store is None and self.store_url and time.monotonic() >= self._store_retry_at:
+            try:
+                self.store = await asyncio.to_thread(Outbox.open, self.store_url, CHANNEL)
+            except Exception as exc:
+                self._store_retry_at = time.monotonic() + STORE_RETRY_S
+                log.error("Zalo outbox store unavailable (%s): answers are sent once, without retries, until it is",
+                          type(exc).__name__)
+        return self.store
 
     def backoff(self, attempts: int) -> float:
         """Seconds before attempt `attempts` + 1: doubling from retry_base_s up to retry_max_s, the upper half
@@ -72,7 +84,7 @@ class ZaloOutbox:
         """Keep `messages` for `user_id` in the outbox, then send what is due for them now."""
         if not messages:
             return
-        if self.store is not None:
+        if await self.ready() is not None:
             try:
                 await asyncio.to_thread(self.store.add, user_id, messages, self.clock())
             except Exception as exc:
@@ -133,7 +145,7 @@ class ZaloOutbox:
 
     async def run_once(self) -> int:
         """One pass of the retry loop: drain every user with a message due; how many messages went out."""
-        if self.store is None:
+        if await self.ready() is None:
             return 0
         users = await asyncio.to_thread(self.store.due_recipients, self.clock())
         sent = 0
