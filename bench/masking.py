@@ -5,7 +5,10 @@ survive) and `keep` (substrings that must). A must-mask item leaks when it survi
 it holding three digits survives (a half-masked "482 [mã số]" still leaks "482"), once the kept items are set aside.
 A keep item is over-masked when it occurs fewer times in the output than in the input outside the must-mask items.
 
---vipii scores the `vipii` package (Presidio with Vietnamese recognisers) on the same set, if it is installed.
+--vipii scores the `vipii` package (Presidio with Vietnamese recognisers) on the same set, and --presidio Presidio's
+own recognisers (phone numbers of region VN, e-mail, card, IBAN; through vipii's Vietnamese tokenizer, as no spaCy
+model for Vietnamese is on the registry). Neither is a project dependency: install `vipii==0.2.1` in a scratch
+environment to reproduce docs/security.md's figures.
 """
 
 from __future__ import annotations
@@ -106,6 +109,29 @@ def vipii_masker() -> Callable[[str], str]:
     return masked
 
 
+def presidio_masker() -> Callable[[str], str]:
+    """Presidio's predefined recognisers that apply to Vietnamese text, as a masker."""
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        PhoneRecognizer,
+    )
+    from vipii.presidio import build_analyzer
+
+    engine = build_analyzer([PhoneRecognizer(supported_regions=("VN",), supported_language="vi"),
+                             EmailRecognizer(supported_language="vi"), CreditCardRecognizer(supported_language="vi"),
+                             IbanRecognizer(supported_language="vi")])
+
+    def masked(text: str) -> str:
+        out = text
+        for found in sorted(engine.analyze(text, language="vi"), key=lambda r: r.start, reverse=True):
+            out = out[:found.start] + f"[{found.entity_type}]" + out[found.end:]
+        return out
+
+    return masked
+
+
 def report(name: str, result: Score, show: bool) -> None:
     print(f"{name}: {result.strings} strings; leak rate {result.leak_rate:.2%} ({result.leaked}/{result.must} "
           f"must-mask items); over-mask rate {result.over_mask_rate:.2%} ({result.over}/{result.keep} keep items)")
@@ -119,13 +145,16 @@ def report(name: str, result: Score, show: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vipii", action="store_true", help="also score the vipii package")
+    parser.add_argument("--presidio", action="store_true", help="also score Presidio's own recognisers")
     parser.add_argument("--show", action="store_true", help="list every leak and over-masked item")
     args = parser.parse_args()
     from bot.privacy import mask
 
     report("bot.privacy.mask", score(mask), args.show)
     if args.vipii:
-        report("vipii", score(vipii_masker()), args.show)
+        report("vipii 0.2.1", score(vipii_masker()), args.show)
+    if args.presidio:
+        report("presidio-analyzer (phone VN, e-mail, card, IBAN)", score(presidio_masker()), args.show)
 
 
 if __name__ == "__main__":

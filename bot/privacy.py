@@ -264,7 +264,7 @@ def _classify(run: str, prefix: str, text: str, plain: str, start: int, end: int
     if digits[:4] in ("1900", "1800") and n in (8, 10) and not prefix:
         return None  # public hotlines (1900 0368): residents ask whether one is real
     if prefix and "84" in prefix:
-        return _kind_of_long("84" + digits[2:] if digits.startswith("84") else digits, cue, True, context, cue_word)
+        return _kind_of_long(digits, cue, True, context, cue_word)
     if after in _CURRENCY and (len(groups) == 1 or _amount_shaped(groups, run)):
         return None  # 150000 đồng, 1.500.000 đ
     amount = _amount_shaped(groups, run) and cue not in (SECRET, ID_CUE)
@@ -306,7 +306,7 @@ _PASSPORT = re.compile(r"(?<![\w./-])[A-Za-z]\d{7}(?![\w/]|[.,-]\d)")
 # glued amount ("150.000đ") or a cue glued to its number ("sdt0912345678").
 _CHUNK = re.compile(r"(?<![\w@])[^\W_]+(?:[./-][^\W_]+)*")
 _GLUED_CUES = {"sdt", "dt", "cccd", "cmnd", "cmt", "otp", "mk", "pin", "stk", "tk", "mst", "so", "ma", "pass",
-               "code", "id", "zalo", "tel", "sđt", "đt"}
+               "code", "id", "zalo", "tel"}
 _LONG_DIGITS = re.compile(r"\d{9,}")
 
 
@@ -346,7 +346,6 @@ def _mask_chunk(chunk: str, plain_chunk: str) -> str:
 _HELPER_CUE = re.compile(r"(?:^|(?<=\s))/?helper\b|\bto cong nghe\b|\bto cns\b|\btcns\b|\bho tro vien\b|\bto cntt\b")
 _HELPER_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,31}")
 _PASSWORD_CUE = re.compile(r"\b(?:mat khau|mk|pass|password|pw)\b")
-_PASSWORD_FILLERS = {"cua", "toi", "minh", "em", "la", "moi", "cu", "vneid", "wifi", "app", "dvc", "ba", "ong", "tui"}
 
 
 def _token_spans(text: str, start: int, limit: int) -> list[tuple[int, int]]:

@@ -161,3 +161,24 @@ def test_long_and_odd_input_is_masked_quickly_without_errors():
         assert isinstance(mask(text), str) and isinstance(mask_incoming(text), str)
     assert "482913" not in mask("İ" * 50 + " 482913") and "482913" not in mask("한국어 482913")
     assert time.perf_counter() - start < 5
+
+
+def test_helper_codes_and_numbers_typed_to_the_bot_never_reach_a_ticket_or_the_teams_notice(tmp_path):
+    from bot.store.tickets import Tickets
+    from bot.tickets import conversation, resident_words, team_notice
+
+    events = [
+        {"event": "user", "text": mask_incoming("mã tổ công nghệ số TCN5739")},  # as the channel stored it
+        {"event": "bot", "text": "Chào bạn, đã bật chế độ Tổ công nghệ số."},
+        {"event": "user", "text": mask_incoming("ma otp cua toi la 482 913, hồ sơ 000.00.12.H26-240101-0001")},
+        {"event": "user", "text": mask_incoming("cccd 001.234.567.890")},
+    ]
+    history = conversation(events)
+    notice = team_notice("HT-KM735", "Phường Láng", "vneid", "webchat", resident_words(history))
+    ticket_store = Tickets.open(f"sqlite:///{tmp_path / 'tickets.db'}")
+    ticket = ticket_store.create("web-" + "a" * 24, "webchat", history=history)
+    stored = " ".join(m.text for m in ticket_store.messages(ticket.id))
+    for text in (" ".join(t for _, t in history), notice, stored):
+        for secret in ("TCN5739", "5739", "482", "913", "001.234"):
+            assert secret not in text, text
+        assert "000.00.12.H26-240101-0001" in text  # the dossier code stays for the staff
