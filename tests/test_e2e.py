@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -110,7 +111,9 @@ def test_action_server_down_gives_an_apology_not_silence(bot):
 
 def test_unanswered_questions_are_logged_without_personal_numbers(bot):
     bot.say("so cccd cua toi la 001234567890 thi xem gia vang o dau", "e2e-log")
-    recorded = [q.text for q in Events.open(f"sqlite:///{bot.workdir / 'store.db'}").unanswered()]
+    events, deadline = Events.open(f"sqlite:///{bot.workdir / 'store.db'}"), time.monotonic() + 5
+    while not (recorded := [q.text for q in events.unanswered()]) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the question log is written after the reply (bot/store/offload.py)
     assert any("gia vang" in t for t in recorded) and not any("001234567890" in t for t in recorded)
     for name in ("actions.log", "rasa.log"):
         assert "001234567890" not in (bot.workdir / name).read_text(errors="replace")
