@@ -35,6 +35,7 @@ PLATE = "[biển số xe]"
 PASSWORD = "[mật khẩu]"
 HELPER_CODE = "[mã tổ]"  # a community-technology-team code (bot/helper.py); see mask_incoming
 PLACEHOLDERS = (CARD, ID_NUMBER, PHONE, LONG_NUMBER, OLD_ID, CODE, PASSPORT, EMAIL, PLATE, PASSWORD, HELPER_CODE)
+_PLACEHOLDER = re.compile("|".join(re.escape(deaccent(p).lower()) for p in PLACEHOLDERS))
 
 # --- words around a number (without diacritics, lower case) ---------------------------------------------------------
 SECRET, ID_CUE, PHONE_CUE, ACCOUNT, PUBLIC, AMOUNT, DATE = "secret", "id", "phone", "account", "public", "amount", "date"
@@ -113,6 +114,7 @@ class _Context:
         """The nearest cue before the number: its kind and its word(s)."""
         words = self.before
         skipped = 0
+        in_number = False  # a number or placeholder counts once, however many groups it was typed in
         for end in range(len(words), 0, -1):
             for size in range(min(_MAX_PHRASE, end), 1, -1):
                 phrase = tuple(words[end - size:end])
@@ -124,7 +126,12 @@ class _Context:
             kind = _WORD_CUES.get(word)
             if kind and (kind in _STRONG and word not in _NEAR_ONLY or skipped <= 2):
                 return kind, word
-            if word in _SKIPPABLE or not word.isalpha():
+            if not word.isalpha():
+                skipped += 0 if in_number else 1
+                in_number = True
+                continue
+            in_number = False
+            if word in _SKIPPABLE:
                 skipped += 1
             else:
                 skipped += 3  # an ordinary word: public cues further back no longer describe the number
@@ -150,12 +157,13 @@ class _Context:
 
 
 def _plain(text: str) -> str:
-    """Lower case without diacritics, one character for one character (positions stay valid)."""
+    """Lower case without diacritics, one character for one character (positions stay valid); placeholders of an
+    earlier pass become one neutral word, so "[mã số]" is not read as the cue "mã" when text is masked again."""
     out = []
     for ch in text:
         low = deaccent(ch).lower()
         out.append(low if len(low) == 1 else ch)
-    return "".join(out)
+    return _PLACEHOLDER.sub(lambda m: "§" * len(m.group()), "".join(out))
 
 
 def _tokens(plain: str) -> list[str]:
@@ -175,11 +183,12 @@ def _context(plain: str, start: int, end: int) -> _Context:
 # --- what a run of digits is ---------------------------------------------------------------------------------------
 _SEP = r"(?:[ \u00a0]{1,2}|[.,-])"
 _RUN = re.compile(
-    r"(?<![\w+])"
-    r"(?P<prefix>\(\s?\+?\s?84\s?\)\s?|\+\s?84[ .-]?|\(0\d{1,3}\)\s?)?"
+    r"(?:(?<!\d)(?P<prefix>\(\s?\+?\s?84\s?\)\s?|\+\s?84[ .-]?|\(0\d{1,3}\)\s?)|(?<![\w+]))"
     r"(?:\(0\)\s?)?"
     rf"\d+(?:{_SEP}\d+)*"
 )
+# A date typed before another number ("2026-12-06 07:55", "12.05.2024 0912..."): the date ends the run.
+_DATE_HEAD = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?=[ T]\d)|\d{1,2}([./-])\d{1,2}\1\d{4}(?= \d)")
 _DATE_SEPARATORS = re.compile(r"[./ -]")
 
 
@@ -282,6 +291,8 @@ def _classify(run: str, prefix: str, text: str, plain: str, start: int, end: int
         return None  # 150.000, 1.263.600
     if plain[end:end + 1] == "/" or (start and plain[start - 1] == "/"):
         return None  # 45/12, 70/2025, 3/2025: addresses, document numbers, dates
+    if re.match(r":\d", plain[end:end + 2]) or re.fullmatch(r"\d:", plain[max(0, start - 2):start]):
+        return None  # 07:55:35,123: a time
     if after in _UNITS or after in _ADDRESS_AFTER or _next_word(text[end:end + 20].lower(), 0) in _ACCENTED_UNITS:
         return None  # 75 tuổi, 120 m2, 2500 hộ
     if _is_date(groups, run):
@@ -421,6 +432,7 @@ _TOKEN = re.compile(
 
 
 def _mask(text: str, helper_codes: bool) -> str:
+    """Helper codes and passwords first (they are found by the words before them), then everything else."""
     text = unicodedata.normalize("NFC", text)
     plain = _plain(text)
     fixed: list[tuple[int, int, str]] = []  # spans replaced by a placeholder (helper codes, passwords)
@@ -466,8 +478,7 @@ def _mask_span(text: str, plain: str, start: int, end: int) -> str:
 
 
 def _mask_runs(text: str, plain: str, start: int, end: int) -> str:
-    runs = [m for m in _RUN.finditer(text, start, end)]
-    runs = _join_spaced_dashes(text, runs)
+    runs = _numbers(text, list(_RUN.finditer(text, start, end)))
     out: list[str] = []
     pos = start
     for a, b, prefix in runs:
@@ -480,9 +491,17 @@ def _mask_runs(text: str, plain: str, start: int, end: int) -> str:
     return "".join(out)
 
 
-def _join_spaced_dashes(text: str, runs: list[re.Match[str]]) -> list[tuple[int, int, str]]:
-    """Runs as (start, end, prefix); "482 - 913" is one number, "4.000.000 - 6.000.000" and "1990 - 2000" are two."""
-    spans = [(m.start(), m.end(), m.group("prefix") or "") for m in runs]
+def _numbers(text: str, runs: list[re.Match[str]]) -> list[tuple[int, int, str]]:
+    """The numbers in digit runs, as (start, end, prefix): a date ends its run ("2026-12-06 07:55"); "482 - 913" is
+    one number, "4.000.000 - 6.000.000" and "1990 - 2000" are two."""
+    spans: list[tuple[int, int, str]] = []
+    for m in runs:
+        head = None if m.group("prefix") else _DATE_HEAD.match(text, m.start(), m.end())
+        if head and _is_date(_groups(head.group()), head.group()):
+            rest = re.compile(r"\d").search(text, head.end(), m.end())
+            spans += [(m.start(), head.end(), "")] + ([(rest.start(), m.end(), "")] if rest else [])
+        else:
+            spans.append((m.start(), m.end(), m.group("prefix") or ""))
     joined: list[tuple[int, int, str]] = []
     for a, b, prefix in spans:
         if joined:

@@ -4,6 +4,8 @@ import time
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.privacy import MaskingFilter, mask, mask_incoming, placeholders_in
 
@@ -122,6 +124,13 @@ def test_a_landline_is_kept_for_an_office_but_masked_as_the_residents_own():
     assert mask("0912 345 678 của UBND phường") == "[số điện thoại] của UBND phường"  # a mobile is someone's
 
 
+def test_log_timestamps_and_times_stay_readable_but_a_number_after_a_date_does_not():
+    line = "2026-12-06 07:35:28,883 WARNING bot.channels.telegram: chat abc: Rasa unavailable (HTTP 404)"
+    assert mask(line) == line and mask("2026-12-06T07:35:28 x") == "2026-12-06T07:35:28 x"
+    assert mask("hẹn 12-05-2024 0912 345 678") == "hẹn 12-05-2024 [số điện thoại]"
+    assert mask("sđt 0912  345 678") == "sđt [số điện thoại]"  # a double space is still one number
+
+
 def test_kinds_of_numbers_get_their_own_placeholders():
     assert mask("cccd 001 155 012 345") == "cccd [số định danh]"
     assert mask("cmnd 171234567") == "cmnd [số CMND]"
@@ -182,3 +191,30 @@ def test_helper_codes_and_numbers_typed_to_the_bot_never_reach_a_ticket_or_the_t
         for secret in ("TCN5739", "5739", "482", "913", "001.234"):
             assert secret not in text, text
         assert "000.00.12.H26-240101-0001" in text  # the dossier code stays for the staff
+
+
+# Words and numbers residents type, in any order: masking twice (the channel, then the store) changes nothing more.
+_FUZZ_WORDS = [
+    "ma", "otp", "mã", "hồ", "sơ", "cccd", "sdt", "lệ", "phí", "đồng", "năm", "số", "nhà", "của", "tôi", "là", "482",
+    "913", "2024", "0912", "345", "678", "001", "234", "567", "890", "(+84)", "+84", "024", "3823", "4567", "H26",
+    "1900", "0368", "150.000đ", "TCN5739", "tổ", "công", "nghệ", "mật", "khẩu", "Lan@1955", "a@b.vn", "C1234567",
+    "29A-123.45", "[mã số]", "1", "12", "05", "bước", "hóa", "đơn", "000.00.12.H26-240101-0001", "4-8-2", "70/2025",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_FUZZ_WORDS), st.sampled_from([" ", ", ", " - ", ". ", "  "])), max_size=12))
+def test_masking_again_changes_nothing(parts):
+    typed = "".join(word + sep for word, sep in parts)
+    once = mask(typed)
+    assert mask(once) == once
+    assert mask(mask_incoming(typed)) == once  # the channel's pass, then the store's, equals one full pass
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_is_masked_without_errors(text):
+    masked = mask(text)
+    assert isinstance(masked, str) and isinstance(mask_incoming(text), str)
+    if not any(c.isdigit() for c in text) and "@" not in text:
+        assert masked == unicodedata.normalize("NFC", text) or "[mật khẩu]" in masked or "[mã tổ]" in masked

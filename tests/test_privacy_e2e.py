@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 APP_ID, OA_SECRET, APP_SECRET = "360846524940903967", "oa-secret-privacy", "app-secret-privacy"
 CREDENTIALS = """\
 bot.channels.rest.ValidatedRestInput:
+bot.channels.relay.RelayInput:
 bot.channels.zalo.ZaloInput:
   app_id: ${ZALO_APP_ID}
   oa_secret_key: ${ZALO_OA_SECRET_KEY}
@@ -41,6 +42,15 @@ REST = {"otp": "583027", "id": "012345678912", "card": "9704 3196 2285 4471", "c
 ZALO = {"otp": "649381", "id": "079204518736", "card": "4532 8817 0926 3345"}
 TELEGRAM = {"otp": "702569", "id": "038195027461", "card": "5216 7730 4418 9052"}
 POSTGRES = {"otp": "815046", "id": "056318927403", "card": "9704 5528 1937 6604"}
+# The issue's own examples (issue 9, item 3), typed as residents type them; every form counts as a leak.
+ISSUE = {"otp": "482 913", "id": "001.234.567.890", "id_plain": "001234567890"}
+ISSUE_TURNS = [
+    "ma otp cua toi la 482 913",
+    "001.234.567.890",
+    "giá vàng hôm nay bao nhiêu, cccd 001.234.567.890",  # declined: its text is kept (masked) in the question log
+    "mã hồ sơ 000.00.12.H26-240101-0001 đến đâu rồi",  # a dossier code: neither masked nor a secret
+]
+DOSSIER = "000.00.12.H26-240101-0001"
 
 
 def secret_turns(n: dict[str, str]) -> list[str]:
@@ -97,6 +107,7 @@ def run(tmp_path_factory) -> Iterator[Run]:
                 rest_turns = [*secret_turns(REST), f"cmnd {REST['cmnd']}",
                               f"giá vàng hôm nay bao nhiêu, sđt tôi {REST['phone']}"]
                 result.replies["rest"] = [joined(bot.say(t, "privacy-rest")) for t in rest_turns]
+                result.replies["issue"] = [joined(bot.say(t, "privacy-issue")) for t in ISSUE_TURNS]
                 hook = ZaloWebhook(f"{bot.url}/webhooks/zalo/webhook", APP_ID, OA_SECRET)
                 result.replies["zalo"] = []
                 for i, turn in enumerate(secret_turns(ZALO)):
@@ -138,7 +149,7 @@ def test_no_raw_number_in_any_log_tracker_or_question_record(run):
     assert "processor.message.parse" in rasa_log and json.dumps("[số định danh]")[1:-1] in rasa_log
     for path in files:
         text = path.read_bytes().decode("utf-8", errors="replace")
-        for numbers in (REST, ZALO, TELEGRAM):
+        for numbers in (REST, ZALO, TELEGRAM, ISSUE):
             assert not leaks(text, numbers), f"{path.name} holds {leaks(text, numbers)}"
 
 
@@ -150,6 +161,21 @@ def test_the_tracker_store_holds_the_masked_messages(run):
     assert ("zalo-770", "ma otp cua toi la [mã số]") in texts
     assert ("tg-8801", "cảm ơn nhé, thẻ ngân hàng của tôi [số thẻ]") in texts
     assert all(json.loads(data)["parse_data"]["text"] == json.loads(data)["text"] for _, data in rows)
+
+
+def test_the_issues_examples_are_masked_in_the_tracker_and_the_question_log_but_a_dossier_code_is_not(run):
+    otp, bare_id, declined, dossier = run.replies["issue"]
+    assert otp.startswith(SECRET_WARNING) and bare_id.startswith(SECRET_WARNING) and declined.startswith(SECRET_WARNING)
+    assert not dossier.startswith((SECRET_WARNING, PERSONAL_NOTE)), dossier  # answered as it is
+    with sqlite3.connect(run.workdir / "tracker.db") as db:
+        rows = db.execute("select data from events where type_name = 'user' and sender_id = 'web-privacy-issue'")
+        texts = [json.loads(data)["text"] for (data,) in rows.fetchall()]
+    assert texts == ["ma otp cua toi la [mã số]", "[số định danh]", "giá vàng hôm nay bao nhiêu, cccd [số định danh]",
+                     f"mã hồ sơ {DOSSIER} đến đâu rồi"]
+    with sqlite3.connect(run.workdir / "store.db") as db:
+        kept = [text for (text,) in db.execute("select text from question_log where text is not null")]
+    assert "giá vàng hôm nay bao nhiêu, cccd [số định danh]" in kept, kept
+    assert not any(leaks(text, ISSUE) for text in kept)
 
 
 def psql(sql: str) -> str:
