@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 APP_ID, OA_SECRET, APP_SECRET = "360846524940903967", "oa-secret-tts", "app-secret-tts"
 CREDENTIALS = """\
 bot.channels.rest.ValidatedRestInput:
+bot.channels.relay.RelayInput:
 bot.channels.webchat.WebChatInput:
 bot.channels.zalo.ZaloInput:
   app_id: ${ZALO_APP_ID}
