@@ -86,7 +86,8 @@ _RECEIPTS = {"ho so", "ma ho so", "bien nhan", "hoa don", "hd", "ma tra cuu", "t
 _ACCOUNT_WORDS = {"stk", "tk", "tai khoan", "so tk"}
 _WINDOW = 6  # words of the clause read before a number
 _LOOK = 120  # characters read on either side of a number (more than six words): long messages stay linear
-_CLAUSE_END = re.compile(r"[,;!?\n]|\.(?!\d)|\s[-–]\s")
+# Not the dots of "a@b.vn", "1.500" or "H26.22", nor the dash of "482 - 913".
+_CLAUSE_END = re.compile(r"[;!?\n]|[,.](?=\s|$)|(?<!\d)\s[-–]\s|\s[-–]\s(?!\d)")
 # Words after a number that say it counts something ("75 tuổi", "120 m2"). Without diacritics only the words that
 # cannot be read otherwise: "482913 ban oi" is "bạn", not "bản".
 _UNITS = set(
@@ -114,7 +115,6 @@ class _Context:
         """The nearest cue before the number: its kind and its word(s)."""
         words = self.before
         skipped = 0
-        in_number = False  # a number or placeholder counts once, however many groups it was typed in
         for end in range(len(words), 0, -1):
             for size in range(min(_MAX_PHRASE, end), 1, -1):
                 phrase = tuple(words[end - size:end])
@@ -126,12 +126,7 @@ class _Context:
             kind = _WORD_CUES.get(word)
             if kind and (kind in _STRONG and word not in _NEAR_ONLY or skipped <= 2):
                 return kind, word
-            if not word.isalpha():
-                skipped += 0 if in_number else 1
-                in_number = True
-                continue
-            in_number = False
-            if word in _SKIPPABLE:
+            if word in _SKIPPABLE or word == "#":
                 skipped += 1
             else:
                 skipped += 3  # an ordinary word: public cues further back no longer describe the number
@@ -167,7 +162,16 @@ def _plain(text: str) -> str:
 
 
 def _tokens(plain: str) -> list[str]:
-    return [t for t in (tok.strip("\"'“”‘’()[]{}<>.,:;!?*=") for tok in plain.split()) if t]
+    """The words of a stretch of plain text; numbers, codes and placeholders next to each other count as one "#", so
+    "482 913" and "[mã số]" look the same when a text is masked again."""
+    out: list[str] = []
+    for tok in plain.split():
+        tok = tok.strip("\"'“”‘’()[]{}<>.,:;!?*=")
+        if tok and not tok.isalpha():
+            tok = "#"
+        if tok and not (tok == "#" and out[-1:] == ["#"]):
+            out.append(tok)
+    return out
 
 
 def _context(plain: str, start: int, end: int) -> _Context:
