@@ -23,6 +23,10 @@ RAW = ROOT / "tests" / "data" / "real_raw"
 DEV = ROOT / "tests" / "data" / "real_dev.jsonl"
 TEST = ROOT / "tests" / "data" / "real_test.jsonl"
 TEST_SHARE = 0.4
+# Each page's side as first chosen: labels change when the knowledge base grows (an "uncovered" question
+# becomes answerable), and the quota rule below would then move pages across; the fixed list keeps every
+# question on its side for good. Pages added to the corpus later are placed by the rule.
+SIDES = ROOT / "tests" / "data" / "real_split_pages.txt"
 
 
 def page_key(url: str) -> str:
@@ -48,16 +52,31 @@ def records(raw: Path = RAW) -> list[dict]:
     return out
 
 
-def split(items: list[dict], share: float = TEST_SHARE) -> tuple[list[dict], list[dict]]:
-    """(dev, test): whole pages to each side, test filled to `share` of each kind in hash order."""
+def fixed_sides(path: Path = SIDES) -> dict[str, str]:
+    """Page -> "dev" or "test", as fixed when the split was first made (empty when there is no list)."""
+    if not path.exists():
+        return {}
+    lines = [ln.split(" ", 1) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    return {page.strip(): side for side, page in lines}
+
+
+def split(items: list[dict], share: float = TEST_SHARE, fixed: dict[str, str] | None = None) -> tuple[list[dict], list[dict]]:
+    """(dev, test): whole pages to each side; pages keep their fixed side, and test is filled to `share` of
+    each kind in hash order with the pages no list has placed yet."""
+    fixed = fixed_sides() if fixed is None else fixed
     pages: dict[str, list[dict]] = {}
     for it in items:
         pages.setdefault(page_key(it["url"]), []).append(it)
     order = sorted(pages, key=lambda p: hashlib.sha256(p.encode()).hexdigest())
     want = {kind: share * sum(it["kind"] == kind for it in items) for kind in ("answer", "fallback", "uncovered")}
     have = {"answer": 0, "fallback": 0, "uncovered": 0}
-    test_pages = set()
+    test_pages = {p for p in pages if fixed.get(p) == "test"}
+    for it in items:
+        if page_key(it["url"]) in test_pages:
+            have[it["kind"]] += 1
     for page in order:
+        if page in fixed:
+            continue
         kinds = {it["kind"] for it in pages[page]}
         if all(have[k] < want[k] for k in kinds):
             test_pages.add(page)

@@ -15,10 +15,20 @@ def test_page_key_ignores_scheme_www_query_and_trailing_slash():
 def test_split_keeps_every_page_on_one_side_and_fills_the_test_share():
     items = [{"id": str(i), "kind": "fallback" if i % 5 == 0 else "answer", "q": "q", "entries": ["x"],
               "url": f"https://site{i % 37}.vn/p{i % 11}"} for i in range(400)]
-    dev, test = split(items, share=0.4)
+    dev, test = split(items, share=0.4, fixed={})
     assert {page_key(i["url"]) for i in dev}.isdisjoint({page_key(i["url"]) for i in test})
     assert len(dev) + len(test) == 400 and 0.3 <= len(test) / 400 <= 0.45
-    assert split(items, share=0.4) == (dev, test)  # deterministic
+    assert split(items, share=0.4, fixed={}) == (dev, test)  # deterministic
+
+
+def test_a_relabelled_question_stays_on_its_fixed_side():
+    items = [{"id": f"q{n}", "kind": "uncovered" if n % 3 else "answer", "q": "x", "entries": [], "url": f"https://p{n}.vn/a"}
+             for n in range(30)]
+    dev, test = split(items, share=0.4, fixed={})
+    sides = {page_key(i["url"]): "test" for i in test} | {page_key(i["url"]): "dev" for i in dev}
+    relabelled = [{**i, "kind": "answer"} for i in items]  # a new entry answers every "uncovered" question
+    dev2, test2 = split(relabelled, share=0.4, fixed=sides)
+    assert [i["id"] for i in test2] == [i["id"] for i in test] and [i["id"] for i in dev2] == [i["id"] for i in dev]
 
 
 def test_shipped_split_matches_the_raw_corpus_and_is_large_enough():
