@@ -47,7 +47,7 @@ kb: setup ## knowledge-base CLI: make kb ARGS="list --topic vneid" (python -m bo
 admin: index ## start the admin page (needs BOT_ADMIN_ENABLED=1 and an account)
 	$(ACT) -m bot.admin.web
 
-telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN and a running bot: make run)
+telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN, RELAY_SECRET and make run with the same RELAY_SECRET)
 	$(ACT) -m bot.channels.telegram
 
 eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
