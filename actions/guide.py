@@ -4,7 +4,8 @@ filed under another intent while a guide is open (the logic is in bot/guide.py).
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher

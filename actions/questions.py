@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -13,8 +14,8 @@ from actions import commands, services
 from bot import guide, limits
 from bot.answers import Reply, answer_entry, answer_question
 from bot.helper import notes_message
-from bot.question_flood import keeps_text
 from bot.knowledge.model import topic_of
+from bot.question_flood import keeps_text
 from bot.safe_reply import safe_reply
 from bot.search.service import SearchService
 from bot.store import offload

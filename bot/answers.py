@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
+from bot.ask import split_asks
 from bot.guide import start_button as guide_start_button
 from bot.knowledge.model import TOPICS, Entry, render_answer
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
-from bot.ask import split_asks
 from bot.text import words
 
 MAX_BUTTONS = 5  # Zalo's limit; Telegram takes more but one rule keeps channels alike

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from bot.directory import UNKNOWN, Commune, Contacts, Directory
 
-__all__ = ["Contacts", "handoff_text", "ask_commune", "ambiguous_commune", "ticket_opened", "ticket_still_open",
-           "LEAVE_BUTTON", "LEAVE_PAYLOAD", "NOT_SURE_BUTTON"]
+__all__ = [
+    "LEAVE_BUTTON",
+    "LEAVE_PAYLOAD",
+    "NOT_SURE_BUTTON",
+    "Contacts",
+    "ambiguous_commune",
+    "ask_commune",
+    "handoff_text",
+    "ticket_opened",
+    "ticket_still_open",
+]
 
 LEAVE_PAYLOAD = "/leave_ticket"
 LEAVE_BUTTON = {"title": "Quay lại trợ lý ảo", "payload": LEAVE_PAYLOAD}

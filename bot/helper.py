@@ -25,7 +25,7 @@ GUIDE_PAGE_PATH = "/webhooks/webchat/guide/"
 # Words that make up the ways of saying "my team code is": whatever is left is the code.
 _LOGIN_WORDS = {
     "ma", "so", "to", "cong", "nghe", "cns", "tcns", "dong", "cua", "toi", "la", "minh", "em", "thanh", "vien",
-    "ho", "tro", "helper", "dang", "nhap", "vao", "che", "do", "bat", "vien", "nhom",
+    "ho", "tro", "helper", "dang", "nhap", "vao", "che", "do", "bat", "nhom",
 }
 _TEAM = re.compile(r"\b(to cong nghe|to cns|tcns|ho tro vien)\b")
 _LOGIN_CUE = re.compile(r"\b(ma|che do|dang nhap)\b")

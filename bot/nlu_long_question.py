@@ -12,6 +12,7 @@ goodbye. Retrieval then answers only a sure match and otherwise asks back or dec
 from __future__ import annotations
 
 import re
+
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message

@@ -22,8 +22,7 @@ import httpx
 
 from bot.channels.telegram_format import split_text as split_telegram
 from bot.channels.zalo_client import HttpReply, ZaloClient, ZaloSettings
-from bot.channels.zalo_events import split_text as split_zalo
-from bot.channels.zalo_events import user_ref
+from bot.channels.zalo_events import split_text as split_zalo, user_ref
 from bot.channels.zalo_tokens import TokenStore
 from bot.directory import Target
 from bot.privacy import mask

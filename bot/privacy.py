@@ -124,7 +124,7 @@ class _Context:
                         return kind, " ".join(phrase)
             word = words[end - 1]
             kind = _WORD_CUES.get(word)
-            if kind and (kind in _STRONG and word not in _NEAR_ONLY or skipped <= 2):
+            if kind and ((kind in _STRONG and word not in _NEAR_ONLY) or skipped <= 2):
                 return kind, word
             if word in _SKIPPABLE or word == "#":
                 skipped += 1

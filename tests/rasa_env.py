@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+
 from bot.launch import RASA, latest_model  # noqa: F401  (re-exported for tests)
 from bot.settings import ROOT
 

@@ -12,9 +12,9 @@ from actions.questions import BUSY, ActionAnswerQuestion
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
+from bot.settings import Settings
 from bot.store import offload
 from bot.store.events import Events
-from bot.settings import Settings
 
 
 def make_tracker(text="", intent="ask_question", entities=None, slots=None, sender="test-user") -> Tracker:

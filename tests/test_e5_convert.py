@@ -15,8 +15,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a test must never download a model
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.search import e5_convert  # noqa: E402
-from bot.search.e5_convert import (  # noqa: E402
+from bot.search import e5_convert
+from bot.search.e5_convert import (
     QK,
     convert,
     dequantize_q4_0,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.search import follow as follow_mod
-from bot.search import service as service_mod
+from bot.search import follow as follow_mod, service as service_mod
 from bot.search.decide import Thresholds
 from bot.search.follow import ReleaseFollower
 from bot.search.index import current_path

@@ -16,8 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from argon2 import PasswordHasher
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 from starlette.testclient import TestClient
 
 from bot.admin.web.app import create_app

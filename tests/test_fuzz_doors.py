@@ -9,10 +9,8 @@ import json
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from telegram import Bot as TelegramBot
-from telegram import Update
+from hypothesis import HealthCheck, given, settings, strategies as st
+from telegram import Bot as TelegramBot, Update
 
 from bot.channels.static_files import STATIC_DIR, resolve
 from bot.channels.telegram import read_update

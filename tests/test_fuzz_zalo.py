@@ -10,8 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.channels.zalo_events import MAX_BODY_BYTES, Kind, check_webhook
 from bot.privacy import mask

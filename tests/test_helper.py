@@ -12,10 +12,10 @@ import threading
 import pytest
 
 from bot import helper, printable
-from bot.limits import Limiter, MemoryCounters
 from bot.knowledge.loader import load_entries
-from bot.settings import ROOT
+from bot.limits import Limiter, MemoryCounters
 from bot.search.index import entry_to_json
+from bot.settings import ROOT
 from tests.conftest import make_entry
 
 CODES = ("MA123", "tcn-07")

@@ -17,6 +17,7 @@ from bot.insights import (
     draft_from_group,
     feedback_by_week,
     group_unanswered,
+    grouping,
     guess_topic,
     plot_feedback,
     plot_topics,
@@ -27,7 +28,6 @@ from bot.insights import (
     unanswered_by_week,
 )
 from bot.insights.charts import HELPFUL, NOT_HELPFUL, OTHER_TOPIC, REASONS
-from bot.insights import grouping
 from bot.insights.grouping import content_words, strip_placeholders
 from bot.knowledge.loader import check_entry
 from bot.knowledge.model import TOPICS

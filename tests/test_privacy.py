@@ -4,8 +4,7 @@ import time
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from bot.privacy import MaskingFilter, mask, mask_incoming, placeholders_in
 

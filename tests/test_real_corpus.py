@@ -2,7 +2,7 @@
 
 import json
 
-from bench.real import classify, summarise, Outcome
+from bench.real import Outcome, classify, summarise
 from bench.real_corpus import DEV, RAW, TEST, page_key, records, split
 from bot.knowledge.loader import load_entries
 from tests.conftest import repo_path

@@ -14,8 +14,7 @@ from bot.channels.telegram_format import APOLOGY, EDITED, GROUP_HINT, MAX_MESSAG
 from bot.launch import Bot, free_port
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegram
-from tests.parity import IDS as PARITY_IDS
-from tests.parity import five_questions
+from tests.parity import IDS as PARITY_IDS, five_questions
 from tests.telegram_support import SECRET, Relay, closed_port_url, token
 
 pytestmark = pytest.mark.e2e

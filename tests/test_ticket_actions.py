@@ -11,8 +11,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import handoff as handoff_actions
-from actions import services
+from actions import handoff as handoff_actions, services
 from actions.handoff import ActionAskCommune, ActionHandoff, ValidateHandoffForm
 from actions.tickets import ActionLeaveTicket, ActionRelayToStaff
 from bot.directory import UNKNOWN

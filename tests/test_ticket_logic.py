@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from bot import rule_routes
-from bot.settings import ROOT
 from bot.limits import Limiter, MemoryCounters
+from bot.settings import ROOT
 from bot.tickets import (
     BUSY_TEAM,
     BUTTON_PRESSED,

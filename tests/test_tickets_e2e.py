@@ -26,9 +26,9 @@ from starlette.testclient import TestClient
 from bot.admin.web.app import create_app
 from bot.channels.telegram_format import APOLOGY
 from bot.launch import Bot
+from bot.localtime import VIETNAM_TZ
 from bot.settings import Settings
 from bot.store.accounts import Accounts
-from bot.localtime import VIETNAM_TZ
 from bot.store.activity import member_ref
 from bot.store.tickets import Tickets
 from tests.conftest import FakeEmbedder

@@ -16,13 +16,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions import speak as speak_action
+from actions import services, speak as speak_action
 from bot.answers import LISTEN_BUTTON, MAX_BUTTONS, answer_entry
-from bot.channels.telegram_format import AUDIO_UNAVAILABLE as TG_UNAVAILABLE
-from bot.channels.telegram_format import CallbackStore, VoiceNote, to_telegram
-from bot.channels.zalo_events import AUDIO_UNAVAILABLE as ZALO_UNAVAILABLE
-from bot.channels.zalo_events import zalo_messages
+from bot.channels.telegram_format import AUDIO_UNAVAILABLE as TG_UNAVAILABLE, CallbackStore, VoiceNote, to_telegram
+from bot.channels.zalo_events import AUDIO_UNAVAILABLE as ZALO_UNAVAILABLE, zalo_messages
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService

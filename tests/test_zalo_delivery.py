@@ -166,7 +166,7 @@ def raw_request(url: str, head: str, body_parts: list[bytes], timeout: float = 3
             sock.sendall(part)
         try:
             return sock.recv(4096)
-        except socket.timeout:
+        except TimeoutError:
             return b""
 
 

@@ -14,8 +14,7 @@ import requests
 
 from bot.launch import Bot
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer, Sent, ZaloWebhook
-from tests.parity import IDS as PARITY_IDS
-from tests.parity import five_questions
+from tests.parity import IDS as PARITY_IDS, five_questions
 
 pytestmark = pytest.mark.e2e
 

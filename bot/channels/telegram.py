@@ -32,8 +32,8 @@ from urllib.parse import urljoin
 import httpx
 import tornado.httpserver
 import tornado.web
-from telegram import Bot as TelegramBot
 from telegram import (
+    Bot as TelegramBot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,

@@ -13,8 +13,9 @@ This channel serves files and the ticket inbox; every message goes through the R
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -27,8 +28,7 @@ from bot.channels.webchat_inbox import SENDER_HEADER, SENDER_IN_URL, read_inbox
 from bot.helper import guide_page_url, hide_codes_from_rasa_warnings
 from bot.printable import PAGE_HEADERS, guide_page
 from bot.settings import Settings
-from bot.tts import audio_path
-from bot.tts import content_type as audio_type
+from bot.tts import audio_path, content_type as audio_type
 
 NOT_FOUND = "Không tìm thấy trang này."
 AUDIO_NOT_FOUND = "Không tìm thấy bản đọc này. Bạn bấm “🔊 Nghe” lại để tạo bản mới."

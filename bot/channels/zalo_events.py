@@ -12,8 +12,9 @@ import hmac
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 MAX_TEXT_CHARS = 2000  # one Zalo text message
 MAX_BUTTONS = 5  # one Zalo button template

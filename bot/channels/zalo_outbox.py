@@ -19,7 +19,7 @@ import logging
 import random
 import time
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 from bot.channels.zalo_client import SendReport, ZaloClient
 from bot.channels.zalo_events import user_ref

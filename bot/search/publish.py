@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace

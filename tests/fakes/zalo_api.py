@@ -229,7 +229,7 @@ class FakeZaloServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, answer = outer.fake.handle("POST", self.path, dict(self.headers.items()), body)
                 raw = json.dumps(answer).encode()

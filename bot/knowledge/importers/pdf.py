@@ -104,7 +104,7 @@ def _read_pages(path: Path) -> list[Line]:
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")  # many PDFs are "protected" with an empty password
-            except Exception:  # noqa: BLE001 - an unsupported cipher is as closed as a wrong password
+            except Exception:  # an unsupported cipher is as closed as a wrong password
                 opened = 0
             if not opened:
                 raise ImportFailed([f"{name}: tệp PDF có mật khẩu; hãy lưu một bản không đặt mật khẩu rồi nhập lại"])
@@ -120,9 +120,9 @@ def _read_pages(path: Path) -> list[Line]:
             styles = _styles(page)
             try:
                 text = page.extract_text(extraction_mode="layout")
-            except Exception:  # noqa: BLE001 - layout mode is best effort; plain text still has the words
+            except Exception:  # layout mode is best effort; plain text still has the words
                 text = page.extract_text()
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             broken.append(f"{name} trang {number}: không đọc được chữ trong trang này ({err})")
             continue
         for raw in text.splitlines():
