@@ -1,4 +1,7 @@
-"""Tables and the engine. One schema for SQLite and PostgreSQL (SQLAlchemy Core, portable types)."""
+"""Tables and the engine. One schema for SQLite and PostgreSQL (SQLAlchemy Core, portable types).
+
+A change to a table here needs a migration too: `python -m bot.store.migrate revision -m "what changed"`
+(bot/store/migrations/; tests/test_store_migrations.py fails while the two disagree)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 
 from bot import localtime
+from bot.store import schema_version
 
 metadata = MetaData()
 
@@ -237,18 +241,29 @@ def _timeouts(url: str) -> dict:
             "connect_args": {k: v for k, v in defaults.items() if k not in parsed.query}}
 
 
+def new_engine(url: str) -> Engine:
+    """An engine for `url` with the store's timeouts, its schema neither checked nor upgraded."""
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    url_ = with_driver(url)
+    # hide_parameters: a failed statement's message would otherwise quote what a resident wrote
+    engine = create_engine(url_, pool_pre_ping=True, future=True, hide_parameters=True, **_timeouts(url_))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 def engine_for(url: str) -> Engine:
-    """One engine per URL and process, with the schema created (idempotent)."""
+    """One engine per URL and process, its schema at the newest migration: upgraded here where Alembic is installed
+    (the action server, the admin page), only checked in the Rasa server (bot/store/schema_version.py)."""
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
-            if url.startswith("sqlite:///"):
-                Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-            url_ = with_driver(url)
-            # hide_parameters: a failed statement's message would otherwise quote what a resident wrote
-            engine = create_engine(url_, pool_pre_ping=True, future=True, hide_parameters=True, **_timeouts(url_))
-            if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_pragmas)
-            metadata.create_all(engine)
+            engine = new_engine(url)
+            try:
+                schema_version.prepare(engine)
+            except BaseException:
+                engine.dispose()  # not kept: the next open checks again (the store may be upgraded by then)
+                raise
             _engines[url] = engine
         return engine
