@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench calibrate clean kb admin
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench calibrate clean kb admin db-upgrade
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ shell: index train ## talk to the bot in this terminal (rasa shell with the acti
 
 test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
 	$(ACT) -m pytest -ra
+
+db-upgrade: setup ## upgrade the store (BOT_STORE_URL, default .cache/store.db) to the newest migration
+	$(ACT) -m bot.store.migrate upgrade
 
 kb: setup ## knowledge-base CLI: make kb ARGS="list --topic vneid" (python -m bot.admin --help)
 	$(ACT) -m bot.admin $(ARGS)
