@@ -5,7 +5,8 @@ forged tracker to /webhook (tickets, team notices, helper mode for any sender). 
 - binds ACTIONS_HOST, 127.0.0.1 unless set (several machines: the address Rasa reaches it on);
 - when ACTION_SERVER_TOKEN is set, refuses every request but GET /health without `?token=<it>` (401), compared in
   constant time: Rasa sends it from `token:` of the action_endpoint in endpoints*.yml;
-- refuses to start on a non-loopback address without a token.
+- refuses to start on a non-loopback address without a token;
+- logs each worker process to its own masked, rotating file when BOT_LOG_DIR is set (bot/logs.py).
 Everything else is rasa_sdk's own server (same options: --actions, --port, ...).
 """
 
@@ -23,6 +24,8 @@ from rasa_sdk.__main__ import main_from_args
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot import logs
+
 HOST_ENV, TOKEN_ENV = "ACTIONS_HOST", "ACTION_SERVER_TOKEN"
 DEFAULT_HOST = "127.0.0.1"
 OPEN_PATHS = frozenset({"/health"})  # a load balancer's probe; it tells nothing about the actions
@@ -32,13 +35,20 @@ _sdk_app = endpoint.create_app_for_serve  # rasa_sdk's factory, kept before main
 
 def token_accepted(supplied: str | None, token: str) -> bool:
     """Whether a request carried the token (constant time; any text compares, as bytes)."""
-    return bool(supplied) and hmac.compare_digest(supplied.encode("utf-8", "replace"), token.encode("utf-8"))
+    if not supplied:
+        return False
+    return hmac.compare_digest(supplied.encode("utf-8", "replace"), token.encode("utf-8"))
 
 
 def guarded_app(*args: Any, **kwargs: Any) -> Sanic:
     """rasa_sdk's app, plus the token check when ACTION_SERVER_TOKEN is set (built again in every worker process,
     so it reads the token from the environment there)."""
     app = _sdk_app(*args, **kwargs)
+    # Sanic's workers are spawned afresh: none inherits the main process's logging (root had no handler, so
+    # warnings went unmasked to stderr). The main process keeps rasa_sdk's start-up lines on stderr.
+    name = logs.worker_log_name("actions", os.environ.get("SANIC_WORKER_NAME"))
+    if name:
+        logs.configure(name)
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
 

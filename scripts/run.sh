@@ -16,16 +16,23 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
   ACTION_SERVER_TOKEN=$(.venv-actions/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
 fi
 export ACTION_SERVER_TOKEN
-mkdir -p .cache/logs
+# Each process logs to its own file here, masked and rotated at BOT_LOG_MAX_BYTES (10 MB) keeping BOT_LOG_BACKUPS
+# (5) older ones (bot/logs.py; Rasa through logging.yml). *.out keeps what a process prints outside logging (its
+# start-up, a crash before logging starts) and is emptied at each start.
+export BOT_LOG_DIR=${BOT_LOG_DIR:-$PWD/.cache/logs}
+mkdir -p "$BOT_LOG_DIR"
+
+# The store at the newest migration before any server opens it: Rasa only checks it (bot/store/schema_version.py).
+.venv-actions/bin/python -m bot.store.migrate upgrade
 
 .venv-actions/bin/python -m bot.action_server --actions actions --port "$ACTIONS_PORT" \
-  > .cache/logs/actions.log 2>&1 &
+  > "$BOT_LOG_DIR/actions.out" 2>&1 &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
 
 for _ in $(seq 1 120); do
   curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 && break
-  kill -0 $actions_pid 2>/dev/null || { echo "action server failed; see .cache/logs/actions.log" >&2; exit 1; }
+  kill -0 $actions_pid 2>/dev/null || { echo "action server failed; see $BOT_LOG_DIR/actions.out and actions.log" >&2; exit 1; }
   sleep 0.5
 done
 
@@ -35,14 +42,14 @@ done
 # The admin page too, when the office has switched it on (BOT_ADMIN_ENABLED=1 and an account: docs/admin.md).
 admin_msg="  Admin page: off (docs/admin.md: BOT_ADMIN_ENABLED=1 and 'make kb ARGS=\"user add NAME --role publisher\"')"
 if [ "${BOT_ADMIN_ENABLED:-}" = 1 ] && [ "${1:-}" != "shell" ]; then
-  .venv-actions/bin/python -m bot.admin.web > .cache/logs/admin.log 2>&1 &
+  .venv-actions/bin/python -m bot.admin.web > "$BOT_LOG_DIR/admin.out" 2>&1 &
   admin_pid=$!
   trap 'kill $actions_pid $admin_pid 2>/dev/null || true' EXIT INT TERM
-  admin_msg="  Admin page: http://${BOT_ADMIN_HOST:-127.0.0.1}:${BOT_ADMIN_PORT:-5080}/ (log: .cache/logs/admin.log)"
+  admin_msg="  Admin page: http://${BOT_ADMIN_HOST:-127.0.0.1}:${BOT_ADMIN_PORT:-5080}/ (log: $BOT_LOG_DIR/admin.log)"
 fi
 
 if [ "${1:-}" = "shell" ]; then
-  .venv-rasa/bin/rasa shell --model models --endpoints endpoints.yml --interface 127.0.0.1 --port "$RASA_PORT"
+  .venv-rasa/bin/rasa shell --logging-config-file logging.yml --model models --endpoints endpoints.yml --interface 127.0.0.1 --port "$RASA_PORT"
   exit
 fi
 
@@ -58,7 +65,7 @@ cat <<MSG
     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
          -d '{"sender": "me", "message": "quen mat khau vneid"}'   (the conversation is web-me)
   or stop it and run: make shell
-  Action server log: .cache/logs/actions.log
+  Logs (rotated, masked): $BOT_LOG_DIR/{actions,rasa,admin}.log
 $admin_msg
 $relay_msg
 
@@ -66,5 +73,5 @@ MSG
 # Rasa's HTTP API (conversations, model) only with a token: it would expose every conversation.
 api=()
 [ -n "${RASA_API_TOKEN:-}" ] && api=(--enable-api --auth-token "$RASA_API_TOKEN")
-.venv-rasa/bin/rasa run --model models --endpoints endpoints.yml --credentials credentials.yml \
+.venv-rasa/bin/rasa run --logging-config-file logging.yml --model models --endpoints endpoints.yml --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" "${api[@]}"

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -54,6 +55,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import logs
 from bot.channels.telegram_config import ConfigError, TelegramSettings
 from bot.channels.telegram_format import (
     APOLOGY,
@@ -266,7 +268,7 @@ async def send(
     for i, out in enumerate(outgoing):
         if out.voice is not None and await send_voice(bot, chat_id, out.voice, audio):
             continue
-        kwargs = {"reply_markup": markup(out), "link_preview_options": LinkPreviewOptions(is_disabled=True)}
+        kwargs: dict[str, Any] = {"reply_markup": markup(out), "link_preview_options": LinkPreviewOptions(is_disabled=True)}
         if reply_to is not None and i == 0:
             kwargs["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
         for attempt in range(3):
@@ -573,17 +575,11 @@ class RedactingFormatter(logging.Formatter):
 
 
 def configure_logging(settings: TelegramSettings) -> None:
-    """Log to stderr through the redacting formatter; keep chatty libraries (URLs hold the token) quiet."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s",
-            [settings.token, settings.webhook_secret or "", settings.relay_secret],
-        )
-    )
+    """Log through the redacting formatter (stderr, or <BOT_LOG_DIR>/telegram.log rotated: bot/logs.py); keep
+    chatty libraries (URLs hold the token) quiet."""
+    formatter = RedactingFormatter(logs.FORMAT, [settings.token, settings.webhook_secret or "", settings.relay_secret])
+    logs.configure("telegram", settings.log_level, formatter=formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # logs every request URL, which contains the token
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))  # its DEBUG logs whole updates

@@ -12,8 +12,8 @@ import threading
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import logs
 from bot.admin.web.app import create_app, not_ready_reason
-from bot.privacy import install_log_masking
 from bot.settings import Settings
 
 NOT_READY = 2
@@ -41,13 +41,13 @@ def main() -> int:
         return NOT_READY
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_log_masking()
+    logs.configure("admin")  # masked; <BOT_LOG_DIR>/admin.log, rotated, when BOT_LOG_DIR is set
     app = create_app(settings)
     # Load e5 now, in the background: the first "try a question" or publish would otherwise wait ~15 s for it.
     threading.Thread(target=warm_up, args=(app.state.admin.embedder,), name="warm-e5", daemon=True).start()
     print(f"Trang quản trị: http://{settings.admin_host}:{settings.admin_port}/  (admin page)", flush=True)
-    uvicorn.run(app, host=settings.admin_host, port=settings.admin_port, log_level="info",
+    # log_config=None: uvicorn's loggers reach ours instead of its own unmasked, unrotated stderr handlers.
+    uvicorn.run(app, host=settings.admin_host, port=settings.admin_port, log_level="info", log_config=None,
                 server_header=False, proxy_headers=False)
     return 0
 
