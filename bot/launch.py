@@ -121,6 +121,9 @@ class Bot:
         warm_up(f"http://127.0.0.1:{self.actions_port}/webhook", token=self.actions_token)
 
     def start_rasa(self) -> None:
+        # Rasa only checks the store's migration (bot/store/schema_version.py): upgraded first, as scripts/run.sh does
+        subprocess.run([str(ACTIONS_PY), "-m", "bot.store.migrate", "upgrade"], cwd=ROOT, env=self.env, check=True,
+                       capture_output=True)
         self.rasa = self._spawn("rasa", self.rasa_command())
         wait_until(
             lambda: self.api("/status", timeout=2).json().get("model_file"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,10 @@ _INITIAL = {"kb_entries", "kb_revisions", "kb_releases", "admin_users", "admin_s
 _LEGACY = (("0002", _INITIAL | {"outbox"}), ("0001", _INITIAL))
 
 
+# Alembic's `context` and `op` are process-wide: two threads migrating (even different databases) would mix them up.
+_alembic_lock = threading.Lock()
+
+
 class UnknownSchema(RuntimeError):
     """Tables of the store without a version table, matching no revision: left alone rather than guessed at."""
 
@@ -54,6 +59,13 @@ def config(url: str | None = None) -> Config:
     if url:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Only the store's own tables are compared: Rasa's tracker tables may share the database."""
+    from bot.store.schema import metadata
+
+    return type_ != "table" or name in metadata.tables
 
 
 def head() -> str:
@@ -106,7 +118,7 @@ def upgrade(engine: Engine, target: str = "head") -> None:
     """Bring the store to `target` (stamping a database made by create_all first). Cheap when already there."""
     if target == "head" and schema_version.current(engine) == head():
         return
-    with _exclusive(engine) as conn:
+    with _alembic_lock, _exclusive(engine) as conn:
         cfg = config()
         cfg.attributes["connection"] = conn
         if not inspect(conn).has_table(schema_version.VERSION_TABLE):

@@ -47,6 +47,9 @@ def main(port: int) -> None:
         def name(cls) -> str:
             return "relay_unconfigured"
 
+    from tests.fakes.store import upgrade_store
+
+    upgrade_store()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     app = Sanic("doors_stub")
     agent = RecordingAgent()

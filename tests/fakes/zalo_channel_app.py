@@ -81,6 +81,9 @@ def main(port: int) -> None:
 
     if not os.environ.get("BOT_STORE_URL"):
         os.environ["BOT_STORE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='zalo-stub-')}/store.db"
+    from tests.fakes.store import upgrade_store
+
+    upgrade_store()
 
     class UnconfiguredZalo(ZaloInput):
         """The same channel with no app id or secret, mounted at /webhooks/zalo_unconfigured."""

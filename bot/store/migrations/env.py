@@ -1,18 +1,15 @@
 """Alembic's entry for the store (bot/store/migrate.py runs it; there is no alembic.ini).
 
 Online: the caller passes its connection, already in a transaction and holding the upgrade lock. Offline (`sql`):
-the DDL is printed. Only the store's own tables are compared: Rasa's tracker tables may share the database.
+the DDL is printed.
 """
 
 from __future__ import annotations
 
 from alembic import context
 
+from bot.store.migrate import include_name
 from bot.store.schema import metadata
-
-
-def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    return type_ != "table" or name in metadata.tables
 
 
 def run() -> None:
