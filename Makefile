@@ -65,5 +65,14 @@ bench: index train ## accuracy, retrieval baselines, latency and memory; writes 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.search.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
 
+.PHONY: lock
+# After changing a requirements file: install it into the working environment (without the old lock, which would
+# refuse a moved version), then pin what is installed. setup.sh installs with -c <lock> on every other machine.
+lock: ## refresh requirements-actions.lock and requirements-rasa.lock from the environments (after editing requirements*.txt)
+	$(ACT) -m pip install -q -r requirements-actions.txt -r requirements-dev.txt
+	$(ACT) scripts/lock.py requirements-actions.lock requirements-actions.txt requirements-dev.txt
+	.venv-rasa/bin/python -m pip install -q -r requirements.txt
+	.venv-rasa/bin/python scripts/lock.py requirements-rasa.lock requirements.txt
+
 clean: ## remove built artefacts (keeps the environments)
 	rm -rf .cache/index .cache/nlu models

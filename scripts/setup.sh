@@ -56,7 +56,9 @@ fi
 
 mkdir -p .cache
 make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
-make_venv .venv-actions 3.11 requirements-actions.txt requirements-dev.txt
+# Both with their lock (-c: exact versions of everything pulled in; `make lock` refreshes them). torch's pin is
+# the CPU build (+cpu), found through pip's find-links or an index of CPU wheels (requirements-actions.txt).
+make_venv .venv-actions 3.11 requirements-actions.txt requirements-dev.txt requirements-actions.lock
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 base_dir=${BOT_BASE_MODEL_DIR:-.cache/models/multilingual-e5-small}
