@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench calibrate clean kb admin db-upgrade
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench calibrate clean kb admin db-upgrade lint
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ run: index train ## set up, build, train, and start the bot (REST on :5005)
 
 shell: index train ## talk to the bot in this terminal (rasa shell with the action server)
 	@bash scripts/run.sh shell
+
+lint: setup ## ruff (rules in pyproject.toml) on bot, actions, bench, tests; mypy on bot and actions
+	.venv-actions/bin/ruff check bot actions bench tests
+	.venv-actions/bin/mypy
 
 test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
 	$(ACT) -m pytest -ra
@@ -73,6 +77,10 @@ lock: ## refresh requirements-actions.lock and requirements-rasa.lock from the e
 	$(ACT) scripts/lock.py requirements-actions.lock requirements-actions.txt requirements-dev.txt
 	.venv-rasa/bin/python -m pip install -q -r requirements.txt
 	.venv-rasa/bin/python scripts/lock.py requirements-rasa.lock requirements.txt
+
+.PHONY: rasa-test
+rasa-test: train ## Rasa's own tests from the repo root: tests/test_stories.yml, and NLU on a held-out 20 % split
+	@bash scripts/rasa_test.sh
 
 clean: ## remove built artefacts (keeps the environments)
 	rm -rf .cache/index .cache/nlu models

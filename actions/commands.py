@@ -66,7 +66,7 @@ def start_guide(
     """Open an entry's guide; the entry also becomes the one feedback and handoff refer to."""
     reply = guide.start(entry, step)
     say(dispatcher, reply)
-    return state_events(reply.state) + [SlotSet("last_entry", entry.id)]
+    return [*state_events(reply.state), SlotSet("last_entry", entry.id)]
 
 
 def helper_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:

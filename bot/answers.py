@@ -57,11 +57,11 @@ def answer_entry(entry: Entry, by_id: dict[str, Entry], alternatives: list[Entry
     alternatives) and feedback buttons."""
     follow = alternatives if alternatives is not None else [by_id[r] for r in entry.related if r in by_id]
     follow_buttons = [ask_button(e) for e in follow if e.id != entry.id]
-    own = [LISTEN_BUTTON, HUMAN_BUTTON] + FEEDBACK_BUTTONS  # this answer's actions; follow-ups fill the rest
+    own = [LISTEN_BUTTON, HUMAN_BUTTON, *FEEDBACK_BUTTONS]  # this answer's actions; follow-ups fill the rest
     # Steps can be walked one at a time (bot/guide.py); but a short query's best guess keeps a way to the
     # other guesses, since it may be the wrong one ("hướng dẫn từng bước" typed still opens the guide).
     if entry.steps and not (alternatives and follow_buttons):
-        own = [guide_start_button(entry)] + own
+        own = [guide_start_button(entry), *own]
     buttons = follow_buttons[: max(0, MAX_BUTTONS - len(own))] + own
     text = f"{entry.title}\n{render_answer(entry)}"
     return Reply(text, buttons[:MAX_BUTTONS], entry_id=entry.id, reason="answer")

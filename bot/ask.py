@@ -74,7 +74,7 @@ def strip_fillers(text: str) -> str:
         for i, start in enumerate(starts):
             if match.start() <= start < match.end():
                 keep[i] = False
-    return " ".join(t for t, k in zip(typed, keep) if k)
+    return " ".join(t for t, k in zip(typed, keep, strict=True) if k)
 
 
 def _is_asking(clause: str) -> bool:
@@ -94,7 +94,7 @@ def find_ask(text: str) -> Ask:
         lead = ASK_LEADS.search(plain_clauses[i])
         if lead:
             after = clauses[i].split()[len(plain_clauses[i][: lead.end()].split()):]
-            parts = [" ".join(after)] + clauses[i + 1 :]
+            parts = [" ".join(after), *clauses[i + 1:]]
             ask = strip_fillers(" ".join(p for p in parts if p))
             if len(ask.split()) >= 3:
                 return Ask(ask, cleaned, long=True)
@@ -103,7 +103,7 @@ def find_ask(text: str) -> Ask:
     asking = [i for i, c in enumerate(clauses) if _is_asking(c)] or [len(clauses) - 1]
     chosen = [clauses[i] for i in asking]
     if len(" ".join(chosen).split()) < 6 and asking[0] > 0:  # "Làm sao ạ?" alone says nothing: take the clause before
-        chosen = [clauses[asking[0] - 1]] + chosen
+        chosen = [clauses[asking[0] - 1], *chosen]
     ask = strip_fillers(" ".join(chosen))
     return Ask(ask or cleaned, cleaned, long=True)
 

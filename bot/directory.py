@@ -172,7 +172,7 @@ class Directory:
         said = f" {plain_words(text)} "
         hits: dict[int, int] = {}  # commune index -> longest key found
         for i, commune in enumerate(self.communes):
-            for key in commune.keys():
+            for key in commune.keys():  # noqa: SIM118 - Commune.keys() is its own method, not a mapping
                 if f" {key} " in said:
                     hits[i] = max(hits.get(i, 0), len(key))
         if not hits:

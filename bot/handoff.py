@@ -54,14 +54,14 @@ def ask_commune(directory: Directory) -> tuple[str, list[dict]]:
             "nào? Bạn gõ tên xã/phường, có dấu hay không dấu đều được, ví dụ: “phường Hoàn Kiếm, Hà Nội”.")
     communes = list(directory.communes)
     buttons = [commune_button(c) for c in communes] if len(communes) <= MAX_COMMUNE_BUTTONS else []
-    return text, buttons + [NOT_SURE_BUTTON]
+    return text, [*buttons, NOT_SURE_BUTTON]
 
 
 def ambiguous_commune(candidates: tuple[Commune, ...]) -> tuple[str, list[dict]]:
     """Several communes share the name the resident typed: let them pick by province."""
     buttons = [{"title": f"{c.name} ({c.province})"[:40], "payload": c.label} for c in candidates[:MAX_COMMUNE_BUTTONS]]
     return "Có nhiều xã/phường cùng tên này. Bạn ở tỉnh/thành phố nào? Bạn chọn hoặc gõ cả tên tỉnh nhé.", \
-        buttons + [NOT_SURE_BUTTON]
+        [*buttons, NOT_SURE_BUTTON]
 
 
 def ticket_opened(code: str, contacts: Contacts, topic: str | None = None) -> str:

@@ -61,7 +61,9 @@ def login_attempt(text: str) -> LoginAttempt | None:
     if "[" in text and "]" in text:  # bot.privacy placeholders: the code held a separate run of digits
         return LoginAttempt(None, masked=True)
     raw = text.replace(":", " ").split()
-    rest = [tok.strip(".,!") for tok, low in zip(raw, lows) if low.strip(".,!").lstrip("/") not in _LOGIN_WORDS]
+    # not strict: de-accenting may drop a token made of combining marks only, as before
+    pairs = zip(raw, lows, strict=False)
+    rest = [tok.strip(".,!") for tok, low in pairs if low.strip(".,!").lstrip("/") not in _LOGIN_WORDS]
     rest = [tok for tok in rest if tok]
     if len(rest) == 1 and _CODE.fullmatch(rest[0]):
         return LoginAttempt(rest[0])

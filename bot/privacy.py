@@ -115,6 +115,7 @@ class _Context:
         """The nearest cue before the number: its kind and its word(s)."""
         words = self.before
         skipped = 0
+        kind: str | None
         for end in range(len(words), 0, -1):
             for size in range(min(_MAX_PHRASE, end), 1, -1):
                 phrase = tuple(words[end - size:end])
@@ -473,7 +474,7 @@ def _mask_span(text: str, plain: str, start: int, end: int) -> str:
                 continue
             replacement = _mask_chunk(chunk, plain[m.start():m.end()])
         else:
-            replacement = {"email": EMAIL, "plate": PLATE, "passport": PASSPORT}[m.lastgroup]
+            replacement = {"email": EMAIL, "plate": PLATE, "passport": PASSPORT}[m.lastgroup or ""]
         out.append(_mask_runs(text, plain, pos, m.start()))
         out.append(replacement)
         pos = m.end()

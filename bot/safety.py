@@ -12,6 +12,7 @@ well as the action; bot/safe_reply.py builds the reply around the notice.
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -70,11 +71,11 @@ def asks_something(text: str) -> bool:
 
 def _names_a_secret(text: str) -> bool:
     plain = _plain_words(text)
-    pairs = {a + b for a, b in zip(plain, plain[1:])}  # "mat khau" -> "matkhau"
+    pairs = {a + b for a, b in itertools.pairwise(plain)}  # "mat khau" -> "matkhau"
     if SECRET_WORDS & (set(plain) | pairs):
         return True
     # a bare "mã" ("mã của tôi là ...") is a code; "mã hồ sơ", "mã hóa đơn", "mã bưu chính" are not secrets
-    return any(w == "ma" and after not in PUBLIC_CODES for w, after in zip(plain, [*plain[1:], ""]))
+    return any(w == "ma" and after not in PUBLIC_CODES for w, after in itertools.pairwise([*plain, ""]))
 
 
 def notice_for(text: str) -> Notice | None:

@@ -7,6 +7,7 @@ so the query is also given its accents back from the knowledge base's own vocabu
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -70,7 +71,7 @@ def expand_abbreviations(tokens: Iterable[str]) -> list[str]:
 def search_terms(text: str) -> list[str]:
     """Lexical terms for BM25: de-accented syllables after abbreviation expansion, plus bigrams."""
     syllables = [deaccent(t) for t in expand_abbreviations(words(text))]
-    return syllables + [f"{a}_{b}" for a, b in zip(syllables, syllables[1:])]
+    return syllables + [f"{a}_{b}" for a, b in itertools.pairwise(syllables)]
 
 
 class AccentRestorer:

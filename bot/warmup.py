@@ -42,4 +42,5 @@ def warm_up(url: str = "http://127.0.0.1:5055/webhook", timeout: float = 180, to
 
 
 if __name__ == "__main__":
-    sys.exit(0 if warm_up(*sys.argv[1:2]) else 1)
+    given = sys.argv[1:2]  # the URL, when given
+    sys.exit(0 if (warm_up(given[0]) if given else warm_up()) else 1)

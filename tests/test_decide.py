@@ -21,7 +21,7 @@ def result(cos1=0.9, cos2=0.8, same_topic=True, agree=True) -> SearchResult:
 def test_features_read_the_signals_in_order():
     f = features(result(same_topic=False, agree=False))
     assert len(f) == len(FEATURES)
-    values = dict(zip(FEATURES, f))
+    values = dict(zip(FEATURES, f, strict=True))
     assert abs(values["cosine_gap"] - 0.1) < 1e-9 and values["bm25_lead"] == 1.0
     assert values["agree_e5"] == 0.0 and values["agree_bm25"] == 1.0 and values["same_topic"] == 0.0
 

@@ -123,7 +123,7 @@ def test_the_channel_never_answers_500(tmp_path):
     server = FakeZaloServer(zalo).start()
     statuses: list[int] = []
     try:
-        with channel(tmp_path, server.url, f"sqlite:///{tmp_path / 'store.db'}") as (url, hook, log):
+        with channel(tmp_path, server.url, f"sqlite:///{tmp_path / 'store.db'}") as (_url, hook, log):
             app_id = hook.app_id
 
             @settings(max_examples=300, deadline=None, database=None,

@@ -196,7 +196,7 @@ async def test_helper_login_typed_as_a_question_still_logs_in(service):
 
 
 async def test_helper_login_intent_on_a_question_answers_it(service):
-    messages, events = await run(ActionHelperLogin(service), tracker("quen mk vneid", "helper_login"))
+    messages, _events = await run(ActionHelperLogin(service), tracker("quen mk vneid", "helper_login"))
     assert messages[0]["text"].startswith("Quên mật khẩu VNeID")
 
 

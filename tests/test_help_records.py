@@ -36,10 +36,9 @@ def test_the_member_is_the_hash_of_the_code_that_turned_helper_mode_on():
     assert help_records.member_from_events(LOGIN, CODES) == member_ref("TCN01")
     wrong = [{"event": "user", "text": "ma to cong nghe so XX99"}, {"event": "slot", "name": "helper_mode", "value": True}]
     assert help_records.member_from_events(wrong, CODES) is None  # not a configured code (any more)
-    logged_out = LOGIN + [{"event": "user", "text": "thoat"}, {"event": "slot", "name": "helper_mode", "value": False}]
+    logged_out = [*LOGIN, {"event": "user", "text": "thoat"}, {"event": "slot", "name": "helper_mode", "value": False}]
     assert help_records.member_from_events(logged_out, CODES) is None
-    again = logged_out + [{"event": "user", "text": "/helper TCN02"},
-                          {"event": "slot", "name": "helper_mode", "value": True}]
+    again = [*logged_out, {"event": "user", "text": "/helper TCN02"}, {"event": "slot", "name": "helper_mode", "value": True}]
     assert help_records.member_from_events(again, CODES) == member_ref("TCN02")
 
 

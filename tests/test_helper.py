@@ -99,7 +99,10 @@ def _limiter(clock=None) -> Limiter:
 def test_wrong_codes_lock_the_sender_out_and_the_right_code_is_not_counted():
     now = [1000.0]
     limiter = _limiter(lambda: now[0])
-    reply = lambda code, sender="web-a": helper.limited_login_reply(helper.LoginAttempt(code), CODES, limiter, sender)
+
+    def reply(code, sender="web-a"):
+        return helper.limited_login_reply(helper.LoginAttempt(code), CODES, limiter, sender)
+
     assert reply("MA123") == (helper.WELCOME, True)  # right codes give their count back: members log in freely
     assert [reply(f"XX{n}")[0] for n in range(5)] == [helper.WRONG_CODE] * 5
     locked, ok = reply("MA123")  # even the right code waits: it is not compared at all

@@ -315,7 +315,7 @@ def test_weekly_topics_and_reasons():
     _, topics = topics_by_week(ANSWERED, weeks=12, now=NOW)
     assert set(topics) == {TOPICS["vneid"], TOPICS["hoa-don"], OTHER_TOPIC}
     assert sum(topics[TOPICS["vneid"]]) == 60
-    _, reasons = unanswered_by_week(UNANSWERED + [{"at": NOW, "outcome": "declined"}], weeks=12, now=NOW)
+    _, reasons = unanswered_by_week([*UNANSWERED, {"at": NOW, "outcome": "declined"}], weeks=12, now=NOW)
     assert set(reasons) == set(REASONS.values()) and sum(map(sum, reasons.values())) == 61
 
 

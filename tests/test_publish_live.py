@@ -97,7 +97,7 @@ def test_publish_under_a_stream_of_questions_fails_none(world):
 
 
 def test_a_failed_build_leaves_the_previous_index_serving(world, monkeypatch):
-    bot, publisher, store = world
+    bot, publisher, _store = world
     serving = current_path(publisher.settings.index_dir)
     monkeypatch.setattr("bot.search.publish.build_index", lambda *a, **k: (_ for _ in ()).throw(OSError("đĩa đầy")))
     release = publisher.publish_and_wait("kiem-thu", progress_bar=False)

@@ -18,6 +18,7 @@ from dataclasses import replace
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import OperationalError
 
 from actions import services
 from actions.feedback import ActionFeedback
@@ -204,7 +205,7 @@ async def test_other_residents_are_answered_while_one_waits_on_the_lock(monkeypa
 def test_the_store_gives_up_on_a_held_lock_within_its_timeout(sqlite_url, write_lock):
     """Off the loop too, a worker thread is not held for long: SQLite's busy timeout is short."""
     start = time.monotonic()
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError):
         Events.open(sqlite_url).record_feedback("x", True)
     assert time.monotonic() - start < 3.0
 
@@ -275,13 +276,13 @@ def test_opening_the_knowledge_store_does_not_wait_for_the_database(blackhole):
     store = KnowledgeStore.open(f"postgresql://postgres@127.0.0.1:{blackhole}/test")
     assert time.monotonic() - start < 0.5
     start = time.monotonic()
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError):
         store.live_release()
     assert time.monotonic() - start < 4.0  # the connect timeout, not the operating system's minutes
 
 
 def test_a_blackholed_postgres_fails_within_the_connect_timeout(blackhole):
     start = time.monotonic()
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError):
         Events.open(f"postgresql://postgres@127.0.0.1:{blackhole}/test").record_feedback("x", True)
     assert time.monotonic() - start < 4.0

@@ -17,7 +17,7 @@ def store_url(tmp_path) -> str:
     return url
 
 
-@pytest.mark.parametrize("after", ["²", "³", "١٢", "𝟙", "-3", "1e9", "9" * 17, " 1", "0x10"])
+@pytest.mark.parametrize("after", ["²", "³", "١٢", "𝟙", "-3", "1e9", "9" * 17, " 1", "0x10"])  # noqa: RUF001 - look-alike digits on purpose
 def test_after_must_be_ascii_digits_and_anything_else_is_a_400(store_url, after):
     status, body = read_inbox(store_url, PAGE_ID, after)  # "²".isdigit() is True, int("²") raises: was a 500
     assert status == 400 and "after" in body["error"]

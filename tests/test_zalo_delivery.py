@@ -142,7 +142,7 @@ def door(tmp_path_factory) -> Iterator[tuple[str, ZaloWebhook, FakeZalo]]:
 
 
 def test_a_signed_event_from_2020_is_refused(door):
-    url, hook, zalo = door
+    _url, hook, zalo = door
     body = {**hook.text("3101", "cũ rồi"), "timestamp": "1590000000000"}
     r = hook.post(body)
     assert r.status_code == 403 and "stale" in r.json()["error"]

@@ -27,7 +27,9 @@ NOT_CONFIGURED = f"the relay door is off: set {SECRET_ENV} (the same value for R
 
 def secret_accepted(supplied: str | None, expected: str) -> bool:
     """Whether the header carries the configured secret (constant time; bytes, so any header text compares)."""
-    return bool(supplied) and hmac.compare_digest(supplied.encode("utf-8", "replace"), expected.encode("utf-8"))
+    if not supplied:
+        return False
+    return hmac.compare_digest(supplied.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 class RelayInput(DoorInput):

@@ -63,7 +63,9 @@ def tg_len(text: str) -> int:
 
 def _hard_cut(text: str, limit: int) -> list[str]:
     """Cut a text with no usable separator into pieces of at most `limit` units, never inside a character."""
-    pieces, current, size = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
     for ch in text:
         width = tg_len(ch)
         if size + width > limit:

@@ -205,7 +205,8 @@ async def read_body(request: Request, limit: int) -> bytes | None:
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = await request.stream.read()
         if chunk is None:

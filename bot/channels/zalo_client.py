@@ -240,7 +240,7 @@ class ZaloClient:
         """Send messages in order. A message Zalo refuses for good is skipped and the next ones still go out; after a
         failure that may pass (network, outage) that message and the rest are returned unsent, in order, for the
         caller to keep (`zalo_outbox`): sending them now would most likely fail too, and out of order."""
-        sent, refused = 0, []
+        sent, refused = 0, list[dict]()
         for i, message in enumerate(messages):
             result = await self.send_message(user_id, message)
             if result.ok:

@@ -9,6 +9,7 @@ this process's own memory still answers (and Redis is tried again after a pause)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -83,7 +84,5 @@ class SeenEvents:
 
     async def close(self) -> None:
         if self.redis is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing at shutdown: nothing left to do about it
                 await getattr(self.redis, "aclose", self.redis.close)()  # aclose from redis-py 5
-            except Exception:  # closing at shutdown: nothing left to do about it
-                pass

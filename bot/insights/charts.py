@@ -57,7 +57,7 @@ def _helpful_label(record: Any) -> str | None:
 
 def _topic_label(record: Any) -> str:
     topic = field(record, "topic") or topic_of(str(field(record, "entry_id") or ""))
-    return TOPICS.get(topic, OTHER_TOPIC)
+    return TOPICS.get(topic or "", OTHER_TOPIC)
 
 
 def _reason_label(record: Any) -> str:
@@ -121,7 +121,7 @@ def _stacked_bars(title: str, starts: list[dt.date], series: list[tuple[str, lis
     bottom = [0] * len(starts)
     for label, counts, color in series:
         ax.bar(range(len(starts)), counts, bottom=bottom, label=label, color=color, width=0.7)
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     _week_axis(ax, starts)
     _legend(ax)
     return _png(fig)
@@ -134,7 +134,8 @@ def plot_feedback(records: Iterable[Any], weeks: int = 12, now: dt.datetime | No
     if not series:
         return _no_data(title)
     zeros = [0] * weeks
-    bars = [(HELPFUL, series.get(HELPFUL, zeros), _GREEN), (NOT_HELPFUL, series.get(NOT_HELPFUL, zeros), _ORANGE)]
+    bars: list[tuple[str, list[int], str | None]] = [
+        (HELPFUL, series.get(HELPFUL, zeros), _GREEN), (NOT_HELPFUL, series.get(NOT_HELPFUL, zeros), _ORANGE)]
     return _stacked_bars(title, starts, bars)
 
 

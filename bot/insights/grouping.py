@@ -274,13 +274,13 @@ def _cluster(scores: _Scores, n: int, rule: Similarity) -> list[np.ndarray]:
         head, tail = remaining[:MAX_AT_ONCE], remaining[MAX_AT_ONCE:]
         found = [head[c] for c in _average_linkage(scores.block(head, head), rule)]
         joined: list[list[int]] = [[] for _ in found]
-        left = []
+        left: list[int] = []
         if len(tail):
             averages = scores.averages(tail, found)
             best = averages.argmax(axis=1)
-            for i, k, ok in zip(tail, best, averages[np.arange(len(tail)), best] >= rule.threshold):
+            for i, k, ok in zip(tail, best, averages[np.arange(len(tail)), best] >= rule.threshold, strict=True):
                 (joined[k] if ok else left).append(i)
-        clusters += [np.concatenate([c, np.array(j, dtype=c.dtype)]) for c, j in zip(found, joined)]
+        clusters += [np.concatenate([c, np.array(j, dtype=c.dtype)]) for c, j in zip(found, joined, strict=True)]
         remaining = np.array(left, dtype=remaining.dtype)
     return clusters
 
@@ -305,8 +305,8 @@ def _group(questions: Sequence[_Question], members: np.ndarray, scores: _Scores,
         representative=group[order[0]].text,
         count=int(counts.sum()),
         examples=tuple(group[i].text for i in order[:examples]),
-        first_at=min(q.first_at for q in group),  # type: ignore[type-var]
-        last_at=max(q.last_at for q in group),  # type: ignore[type-var]
+        first_at=min(q.first_at for q in group),
+        last_at=max(q.last_at for q in group),
         reasons=dict(reasons.most_common()),
         recent=sum(q.recent for q in group),
         records=tuple(sorted(i for q in group for i in q.records)),

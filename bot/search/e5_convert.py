@@ -224,7 +224,7 @@ def _read_vocab(r: _Reader) -> tuple[list[tuple[str, float]], SpecialIds]:
     scores = r.array("<f4", n_pieces)
     blob = bytes(r.take(blob_len))
     pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    return list(zip(pieces, scores.tolist())), SpecialIds(bos=bos, eos=eos, pad=pad, unk=unk)
+    return list(zip(pieces, scores.tolist(), strict=True)), SpecialIds(bos=bos, eos=eos, pad=pad, unk=unk)
 
 
 def _read_norm_map(r: _Reader) -> dict[int, str]:
@@ -336,7 +336,7 @@ def _build_normalizer(norm_map: dict[int, str]) -> Normalizer:
 
     deleted = sorted(cp for cp, out in norm_map.items() if out == "")
     spaces = sorted(cp for cp, out in norm_map.items() if out == " ")
-    steps = []
+    steps: list[normalizers.Normalizer] = []
     if deleted:
         steps.append(normalizers.Replace(Regex(_char_class(deleted)), ""))
     if spaces:

@@ -48,8 +48,8 @@ class EmbeddingCache:
             vecs = np.asarray(encode([texts[i] for i in idx]), dtype=np.float32)
             with self._lock, self._connect() as db:
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                               [(keys[i], v.tobytes()) for i, v in zip(idx, vecs)])
-            found.update((keys[i], v) for i, v in zip(idx, vecs))
+                               [(keys[i], v.tobytes()) for i, v in zip(idx, vecs, strict=True)])
+            found.update((keys[i], v) for i, v in zip(idx, vecs, strict=True))
             if on_batch:
                 on_batch(len(idx))
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)

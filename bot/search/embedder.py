@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class E5Embedder:
         self.model_dir = Path(model_dir)
         self.name = f"e5:{self.model_dir.name}"
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, imported on first use
         self._lock = threading.Lock()
 
     def _load(self):

@@ -26,13 +26,14 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.knowledge.loader import load_entries
 from bot.knowledge.model import Entry
 from bot.settings import Settings
 from bot.text import deaccent
 
-RECIPE = {"version": 1, "epochs": 1, "batch": 32, "lr": 3e-5, "max_len": 64, "scale": 20.0, "seed": 13, "threads": 2}
+RECIPE: dict[str, Any] = {"version": 1, "epochs": 1, "batch": 32, "lr": 3e-5, "max_len": 64, "scale": 20.0, "seed": 13, "threads": 2}
 STAMP = "finetune.sha256"
 
 
@@ -88,7 +89,7 @@ def train(base: Path, out: Path, pairs: dict[str, list[tuple[str, str]]], digest
     torch.use_deterministic_algorithms(True)
     model = SentenceTransformer(str(base), device="cpu")
     model.max_seq_length = RECIPE["max_len"]
-    for param in model[0].auto_model.embeddings.parameters():
+    for param in model[0].auto_model.embeddings.parameters():  # type: ignore[union-attr]  # torch types modules loosely
         param.requires_grad = False
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=RECIPE["lr"], weight_decay=0.01)

@@ -7,6 +7,7 @@ succeeds if that is still the latest (`UPDATE ... WHERE revision = base`), on SQ
 
 from __future__ import annotations
 
+import builtins  # KnowledgeStore.list shadows the builtin in annotations below it
 import datetime as dt
 import json
 from collections.abc import Iterable
@@ -159,7 +160,7 @@ class KnowledgeStore:
             row = conn.execute(select(entries).where(entries.c.id == entry_id)).first()
         return _stored(row) if row else None
 
-    def active_entries(self) -> list[Entry]:
+    def active_entries(self) -> builtins.list[Entry]:
         """The entries a publish would serve now."""
         return [s.entry for s in self.list(status=ACTIVE)]
 
@@ -168,7 +169,7 @@ class KnowledgeStore:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(entries)).scalar_one()
 
-    def history(self, entry_id: str) -> list[Revision]:
+    def history(self, entry_id: str) -> builtins.list[Revision]:
         """Every revision of an entry, newest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -257,7 +258,7 @@ class KnowledgeStore:
                                f"khôi phục bản {number}")
 
     def import_entries(self, items: Iterable[Entry], author: str, action: str = "import",
-                       keep_edited: bool = False) -> dict[str, list[str]]:
+                       keep_edited: bool = False) -> dict[str, builtins.list[str]]:
         """Save many entries in one transaction (all or nothing): new ones created, changed ones revised,
         identical ones left alone. With keep_edited, entries a person changed since the last import by
         the same author are left as the person made them (reported as 'kept')."""
@@ -310,7 +311,7 @@ class KnowledgeStore:
             raise NotFound(f"release {release_id}")
         return _release(row)
 
-    def releases(self, limit: int = 50) -> list[Release]:
+    def releases(self, limit: int = 50) -> builtins.list[Release]:
         """Recent releases, newest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(releases).order_by(releases.c.id.desc()).limit(limit)).all()
@@ -323,7 +324,7 @@ class KnowledgeStore:
                                .order_by(releases.c.id.desc()).limit(1)).first()
         return _release(row) if row else None
 
-    def release_entries(self, release: Release) -> list[Entry]:
+    def release_entries(self, release: Release) -> builtins.list[Entry]:
         """The entries exactly as a release froze them."""
         out = []
         with self.engine.connect() as conn:
@@ -333,7 +334,7 @@ class KnowledgeStore:
                 out.append(Entry.from_dict(json.loads(data), topic_of(eid)))
         return out
 
-    def rollback_to_release(self, release_id: int, author: str) -> dict[str, list[str]]:
+    def rollback_to_release(self, release_id: int, author: str) -> dict[str, builtins.list[str]]:
         """Bring the working copy back to what a release served: entries changed since are restored to
         the release's revision, entries added since are retired. New revisions; publish to serve it."""
         release = self.release(release_id)

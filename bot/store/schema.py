@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from pathlib import Path
+from typing import overload
 
 from sqlalchemy import (
     Boolean,
@@ -192,6 +193,10 @@ outbox = Table(
 )
 
 
+@overload
+def as_utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """A column's time as aware UTC (SQLite returns naive datetimes), or None."""
     return None if value is None else localtime.as_utc(value)

@@ -7,6 +7,8 @@ sees the other version and keeps their own text in the form (nothing typed is lo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -68,7 +70,7 @@ def blank_values() -> dict[str, str]:
 
 
 def show_form(call: Call, values: dict[str, str], stored: StoredEntry | None = None, code: int = 200,
-              problems: list[Problem] = (), **context) -> Response:
+              problems: Sequence[Problem] = (), **context) -> Response:
     """The entry form with the admin's values, problems next to their fields, and any preview or trial."""
     warnings = context.pop("warnings", None)
     if warnings is None and stored is not None and not problems:

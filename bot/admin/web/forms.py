@@ -33,7 +33,7 @@ def lines(text: str) -> list[str]:
     return out
 
 
-def entry_id(typed: str, topic: str, title: str) -> str:
+def entry_id(typed: str, topic: str | None, title: str) -> str:
     """The id the admin meant: as typed when it names a topic, else the chosen topic plus what was typed;
     when nothing was typed, made from the title's meaningful words (as drafts from unanswered questions are)."""
     typed = typed.strip().lower()

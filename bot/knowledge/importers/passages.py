@@ -44,10 +44,10 @@ class Part:
         """This part with one more block, or None when the block must open a new part (a list after the note)."""
         line = f"- {text}" if kind == BULLET else text
         if kind == NUMBERED:
-            return None if self.note else replace(self, steps=self.steps + (text,))
+            return None if self.note else replace(self, steps=(*self.steps, text))
         if self.steps:
-            return replace(self, note=self.note + (line,))
-        return replace(self, answer=self.answer + (line,))
+            return replace(self, note=(*self.note, line))
+        return replace(self, answer=(*self.answer, line))
 
     def lead(self, first: bool) -> str:
         return "\n".join(self.answer) or (STEPS_LEAD if first else MORE_STEPS_LEAD)
@@ -135,7 +135,7 @@ def candidates(blocks: list[Block], defaults: ImportDefaults) -> list[Candidate]
         parts = packer.pack(section.blocks)
         titles = [section.title if i == 0 else f"{section.title} (phần {i + 1})" for i in range(len(parts))]
         section_ids = [ids.make(id_prefix(defaults, topic), t, "muc") for t in titles]
-        for i, ((part, place), title) in enumerate(zip(parts, titles)):
+        for i, ((part, place), title) in enumerate(zip(parts, titles, strict=True)):
             raw = {"id": section_ids[i], "title": title, "questions": [section.title], "answer": part.lead(i == 0),
                    "source": defaults.source, "checked": defaults.checked}
             if part.steps:
