@@ -56,6 +56,9 @@ fi
 
 mkdir -p .cache
 make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
+# `rasa test` with no arguments looks for test stories in the whole checkout (Rasa's default is "."), .venv-rasa
+# included, where rasa ships its starter project's tests/test_stories.yml (intents we do not have): drop that copy.
+rm -rf .venv-rasa/lib/python3*/site-packages/rasa/cli/initial_project/tests
 # Both with their lock (-c: exact versions of everything pulled in; `make lock` refreshes them). torch's pin is
 # the CPU build (+cpu), found through pip's find-links or an index of CPU wheels (requirements-actions.txt).
 make_venv .venv-actions 3.11 requirements-actions.txt requirements-dev.txt requirements-actions.lock
