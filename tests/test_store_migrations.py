@@ -89,6 +89,17 @@ def test_a_store_made_by_create_all_before_migrations_is_stamped_then_upgraded(s
     old.dispose()
 
 
+def test_a_failed_upgrade_leaves_the_previous_revision_whole(store_url):
+    old = at_revision(store_url, "0001")
+    with old.begin() as conn:  # 0002's second statement will fail: its index name is taken
+        conn.execute(text("CREATE INDEX ix_outbox_due_at ON kb_entries (topic)"))
+    with pytest.raises(Exception, match="ix_outbox_due_at"):
+        schema.engine_for(store_url)
+    assert schema_version.current(old) == "0001"
+    assert "outbox" not in tables(old)  # created, then rolled back with the rest
+    old.dispose()
+
+
 def test_store_tables_matching_no_revision_are_refused_not_guessed(store_url):
     old = at_revision(store_url, "0001", version_table=False)
     with old.begin() as conn:

@@ -19,7 +19,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
-REVISION_FILE = re.compile(r"([0-9]{4})_[a-z0-9_]+\.py")
+REVISION_FILE = re.compile(r"([0-9]{4})_.+\.py")
 VERSION_TABLE = "alembic_version"
 
 
