@@ -77,7 +77,7 @@ def fake() -> Iterator[tuple[FakeZalo, FakeZaloServer]]:
 
 def test_answers_survive_a_zalo_outage_and_a_restart(tmp_path, store_url, fake):
     zalo, server = fake
-    Outbox.open(store_url, "zalo")  # tables created here first: two processes creating them at once collide
+    Outbox.open(store_url, "zalo")  # the store upgraded here first, as scripts/run.sh does before Rasa
     with channel(tmp_path, dead_url(), store_url) as (_, hook, log):  # Zalo unreachable
         assert hook.post(hook.text("3001", "three")).status_code == 200
         assert hook.post(hook.text("3002", "số cccd 001234567890")).status_code == 200
