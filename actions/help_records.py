@@ -1,4 +1,6 @@
-"""A team member records a resident they helped ("ghi nhận: giúp bà Lan kích hoạt VNeID"); logic in bot/help_records.py."""
+"""A team member records a resident they helped ("ghi nhận: giúp bà Lan kích hoạt VNeID").
+
+The logic is in bot/help_records.py."""
 
 from __future__ import annotations
 

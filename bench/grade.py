@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         if not r.ok:
             print("MISS", r.id, r.q, "->", r.reply[:160].replace("\n", " | "))
     if args.out:
-        args.out.write_text("".join(json.dumps(r.__dict__, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
+        lines = (json.dumps(r.__dict__, ensure_ascii=False) + "\n" for r in results)
+        args.out.write_text("".join(lines), encoding="utf-8")
     print(f"misses: {s['wrong']} wrong answers, {s['declined']} declined or asked back")
     print(f"correct {s['correct']}/{s['total']} = {100 * s['correct'] / max(1, s['total']):.0f}%  "
           f"latency p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms")

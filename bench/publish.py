@@ -41,7 +41,8 @@ class Load:
         while not self._stop.is_set():
             started = time.perf_counter()
             try:
-                r = requests.post(self.url, json={"sender": f"bench-{n}", "message": QUESTIONS[(n + i) % 4]}, timeout=60)
+                turn = {"sender": f"bench-{n}", "message": QUESTIONS[(n + i) % 4]}
+                r = requests.post(self.url, json=turn, timeout=60)
                 ok = r.status_code == 200 and any(m.get("text") for m in r.json())
             except requests.RequestException:
                 ok = False
@@ -71,7 +72,8 @@ def run() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         base = Settings.from_env()
-        settings = replace(base, index_dir=root / "index", cache_dir=root / "cache", store_url=f"sqlite:///{root / 's.db'}")
+        settings = replace(base, index_dir=root / "index", cache_dir=root / "cache",
+                           store_url=f"sqlite:///{root / 's.db'}")
         store = KnowledgeStore.open(settings.store_url)
         store.import_entries(load_entries(ROOT / "knowledge"), "seed", action="seed")
         publisher = Publisher(store, settings, E5Embedder(base.model_dir))
@@ -90,7 +92,8 @@ def run() -> dict:
                 store.edit({**entry.entry.to_dict(), "note": MARKER}, "bench", entry.revision)
                 pub_start = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "bot.admin", "publish"], check=True, capture_output=True,
-                               env={**os.environ, "BOT_STORE_URL": settings.store_url, "BOT_MODEL_DIR": str(base.model_dir),
+                               env={**os.environ, "BOT_STORE_URL": settings.store_url,
+                                    "BOT_MODEL_DIR": str(base.model_dir),
                                     "BOT_INDEX_DIR": str(settings.index_dir), "BOT_CACHE_DIR": str(root / "cache2"),
                                     "PYTHONPATH": str(ROOT)})
                 build_s = time.perf_counter() - pub_start

@@ -44,7 +44,9 @@ ASK_MARKERS = re.compile(
     r"nao|co phai|phai khong|duoc khong|dc khong|dc ko|duoc ko|hay khong|hay chua|chua|khong a|ko a|k a|"
     r"co can|co duoc|co bi|co mat|can gi|lam the nao|lam ntn|ntn|the nao a|ai)\b"
 )
-ASK_LEADS = re.compile(r"\b(?:cho (?:toi|em|chau|minh|bac|ba|ong|co|chu|chi|anh) hoi|cho hoi|xin hoi|muon hoi|hoi la)\b")
+ASK_LEADS = re.compile(
+    r"\b(?:cho (?:toi|em|chau|minh|bac|ba|ong|co|chu|chi|anh) hoi|cho hoi|xin hoi|muon hoi|hoi la)\b"
+)
 _CLAUSES = re.compile(r"(?:(?<!\d)\.|\.(?!\d)|[?!;\n])+")  # "200.000 đồng" is one number, not two clauses
 _QUESTION_END = re.compile(r"(?:\bkhong|\bko|\bk|\bchua|\bha|\ba)\s*$")
 SHORT_WORDS = 14  # a message this short is its own ask
@@ -79,7 +81,9 @@ def strip_fillers(text: str) -> str:
 
 def _is_asking(clause: str) -> bool:
     plain = deaccent(clause).lower()
-    return "?" in clause or bool(ASK_MARKERS.search(plain) or ASK_LEADS.search(plain) or _QUESTION_END.search(plain.strip(" ?.!")))
+    return "?" in clause or bool(
+        ASK_MARKERS.search(plain) or ASK_LEADS.search(plain) or _QUESTION_END.search(plain.strip(" ?.!"))
+    )
 
 
 def find_ask(text: str) -> Ask:
@@ -108,7 +112,9 @@ def find_ask(text: str) -> Ask:
     return Ask(ask or cleaned, cleaned, long=True)
 
 
-_JOINS = re.compile(r"\s*(?:\?|;|\bvà\b|\bva\b|\bvới lại\b|\bvoi lai\b|\bcòn\b|\bcon nua\b|\bcũng như\b)\s*", re.IGNORECASE)
+_JOINS = re.compile(
+    r"\s*(?:\?|;|\bvà\b|\bva\b|\bvới lại\b|\bvoi lai\b|\bcòn\b|\bcon nua\b|\bcũng như\b)\s*", re.IGNORECASE
+)
 
 
 def split_asks(text: str) -> list[str]:

@@ -44,7 +44,8 @@ class Target:
         users = data.get("zalo_users") or []
         if isinstance(users, (str, int)):
             users = [users]
-        return cls(str(chat).strip() if chat not in (None, "") else "", tuple(str(u).strip() for u in users if str(u).strip()))
+        usernames = tuple(str(u).strip() for u in users if str(u).strip())
+        return cls(str(chat).strip() if chat not in (None, "") else "", usernames)
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,8 @@ def problems(directory: Directory) -> list[str]:
         seen[commune.label] = commune.label
         if not commune.province:
             out.append(f"“{commune.name}”: thiếu tỉnh/thành phố (province)")
-        if plain_words(commune.province).startswith("huyen") or any(plain_words(a).startswith("huyen ") for a in commune.aliases):
+        names = (plain_words(a) for a in commune.aliases)
+        if plain_words(commune.province).startswith("huyen") or any(n.startswith("huyen ") for n in names):
             out.append(f"“{commune.name}”: từ 1/7/2025 không còn cấp huyện; chỉ ghi xã/phường và tỉnh/thành phố")
         if not commune.notify and not directory.notify:
             out.append(f"“{commune.name}”: chưa có nơi nhận thông báo (notify: telegram_chat hoặc zalo_users)")

@@ -66,7 +66,8 @@ class Bot:
     """Rasa + action server processes on free ports, with their own tracker database."""
 
     def __init__(
-        self, workdir: Path, credentials: Path | None = None, env: dict[str, str] | None = None, stores: str | None = None
+        self, workdir: Path, credentials: Path | None = None, env: dict[str, str] | None = None,
+        stores: str | None = None,
     ) -> None:
         """Processes will run with `workdir` for logs and data, Rasa with `credentials` (default:
         the checkout's credentials.yml), both with `env` added to the environment; `stores` is the

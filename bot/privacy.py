@@ -38,7 +38,8 @@ PLACEHOLDERS = (CARD, ID_NUMBER, PHONE, LONG_NUMBER, OLD_ID, CODE, PASSPORT, EMA
 _PLACEHOLDER = re.compile("|".join(re.escape(deaccent(p).lower()) for p in PLACEHOLDERS))
 
 # --- words around a number (without diacritics, lower case) ---------------------------------------------------------
-SECRET, ID_CUE, PHONE_CUE, ACCOUNT, PUBLIC, AMOUNT, DATE = "secret", "id", "phone", "account", "public", "amount", "date"
+SECRET, ID_CUE, PHONE_CUE, ACCOUNT = "secret", "id", "phone", "account"
+PUBLIC, AMOUNT, DATE = "public", "amount", "date"
 # Personal cues count anywhere in the last few words of the clause; public ones only right before the number
 # ("mã hồ sơ 730914"), so "nộp hồ sơ xong nó gửi 482913" is still an OTP.
 _STRONG = (SECRET, ID_CUE, PHONE_CUE, ACCOUNT)
@@ -136,7 +137,8 @@ class _Context:
     def mentions(self, kind: str) -> bool:
         """Any word of this kind among the words before the number ("giá vé 12.500")."""
         return any(_WORD_CUES.get(w) == kind for w in self.before) or any(
-            tuple(self.before[i:i + len(p)]) == p for p, k in _PHRASES.items() if k == kind for i in range(len(self.before))
+            tuple(self.before[i:i + len(p)]) == p
+            for p, k in _PHRASES.items() if k == kind for i in range(len(self.before))
         )
 
     def secret_after(self) -> bool:
@@ -242,7 +244,9 @@ def _next_word(plain: str, end: int) -> str:
     return match.group() if match else ""
 
 
-def _kind_of_long(digits: str, cue: str | None, has_country_code: bool, context: _Context, cue_word: str = "") -> str | None:
+def _kind_of_long(
+    digits: str, cue: str | None, has_country_code: bool, context: _Context, cue_word: str = ""
+) -> str | None:
     """A number of 9 or more digits: which placeholder, or None for an office landline."""
     n = len(digits)
     if has_country_code:
@@ -262,7 +266,7 @@ def _kind_of_long(digits: str, cue: str | None, has_country_code: bool, context:
         return PHONE if cue == PHONE_CUE else OLD_ID
     if n == 10 and digits[0] == "0" and digits[1] in "35789":
         return PHONE
-    if n == 11 and (digits.startswith("01") or digits.startswith("02") or digits[:3] in ("843", "845", "847", "848", "849")):
+    if n == 11 and (digits.startswith(("01", "02")) or digits[:3] in ("843", "845", "847", "848", "849")):
         return PHONE
     return LONG_NUMBER
 
@@ -311,7 +315,7 @@ def _classify(run: str, prefix: str, text: str, plain: str, start: int, end: int
     return CODE if n >= 4 else None
 
 
-# --- words and codes that hold digits ----------------------------------------------------------------------------------
+# --- words and codes that hold digits ---------------------------------------------------------------------------------
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Vehicle plates: 29A-123.45, 29-B1 234.56, 51G12345, 30K 678.90, 59X1-123.45
 _PLATE = re.compile(
@@ -427,7 +431,7 @@ def _password_spans(text: str, plain: str) -> list[tuple[int, int]]:
     return spans
 
 
-# --- putting it together -----------------------------------------------------------------------------------------------
+# --- putting it together ----------------------------------------------------------------------------------------------
 _TOKEN = re.compile(
     rf"(?P<email>{_EMAIL.pattern})"
     rf"|(?P<plate>{_PLATE.pattern})"

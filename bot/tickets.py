@@ -102,7 +102,10 @@ def left_ticket(code: str) -> str:
 
 
 NO_TICKET = "Bạn đang nói chuyện với trợ lý ảo. Bạn cứ gõ câu hỏi, hoặc gõ “gặp người hỗ trợ” để nhắn cho cán bộ."
-LEFT_NOTE = "Người dân đã quay lại trợ lý ảo: tin nhắn sau đó của họ do trợ lý ảo trả lời (câu trả lời của cán bộ vẫn được gửi tới họ)."
+LEFT_NOTE = (
+    "Người dân đã quay lại trợ lý ảo: tin nhắn sau đó của họ do trợ lý ảo trả lời "
+    "(câu trả lời của cán bộ vẫn được gửi tới họ)."
+)
 BACK_NOTE = "Người dân lại yêu cầu gặp cán bộ."
 
 

@@ -47,7 +47,8 @@ async def test_answer_action_replies_and_sets_slot(isolated):
 async def test_button_press_answers_the_named_entry(isolated):
     _, service = isolated
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker('/ask_question{"entry_id":"hoa-don-tra-cuu"}', entities=[{"entity": "entry_id", "value": "hoa-don-tra-cuu"}])
+    tracker = make_tracker('/ask_question{"entry_id":"hoa-don-tra-cuu"}',
+                           entities=[{"entity": "entry_id", "value": "hoa-don-tra-cuu"}])
     await ActionAnswerQuestion(service).run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["text"].startswith("Tra cứu hóa đơn điện tử")
 
@@ -73,11 +74,14 @@ async def test_search_failure_gives_a_polite_reply(isolated):
 
 async def test_handoff_uses_topic_of_last_answer(isolated):
     dispatcher = CollectingDispatcher()
-    await ActionHandoff().run(dispatcher, make_tracker("gap can bo", "request_human", slots={"last_entry": "dich-vu-cong-x"}), {})
+    tracker = make_tracker("gap can bo", "request_human", slots={"last_entry": "dich-vu-cong-x"})
+    await ActionHandoff().run(dispatcher, tracker, {})
     assert "dichvucong.gov.vn" in dispatcher.messages[0]["text"]
 
 
-@pytest.mark.parametrize("slot, topic", [("vneid-kich-hoat", "vneid"), ("to-cong-nghe-so-x", "to-cong-nghe-so"), (None, None)])
+@pytest.mark.parametrize(
+    "slot, topic", [("vneid-kich-hoat", "vneid"), ("to-cong-nghe-so-x", "to-cong-nghe-so"), (None, None)]
+)
 def test_last_topic(slot, topic):
     assert last_topic(make_tracker(slots={"last_entry": slot})) == topic
 

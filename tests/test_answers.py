@@ -17,7 +17,8 @@ NEVER = Thresholds(0.0, 9.0, 9.0)
 
 @pytest.fixture
 def searcher(tmp_path, small_entries, fake_embedder):
-    return HybridSearcher(load_index(build_index(small_entries, fake_embedder, "fake", tmp_path, progress=False)), fake_embedder)
+    index = load_index(build_index(small_entries, fake_embedder, "fake", tmp_path, progress=False))
+    return HybridSearcher(index, fake_embedder)
 
 
 def test_answer_has_title_steps_source_and_buttons(searcher):
@@ -81,7 +82,8 @@ def test_handoff_names_team_police_and_topic_hotline():
 
 def test_handoff_contacts_are_configurable(tmp_path):
     path = tmp_path / "c.yml"
-    path.write_text("commune: xã Tân Lập\npeople:\n  - {name: Tổ CNS thôn 3, how: gọi anh Bình}\nhotlines: {default: '111'}\n")
+    path.write_text("commune: xã Tân Lập\npeople:\n  - {name: Tổ CNS thôn 3, how: gọi anh Bình}\n"
+                    "hotlines: {default: '111'}\n")
     text = handoff_text(Contacts.load(path), "hoa-don")
     assert "xã Tân Lập" in text and "Tổ CNS thôn 3: gọi anh Bình" in text and "111" in text
 

@@ -51,7 +51,8 @@ def test_unaccented_chat_story_finds_its_ask():
 def test_split_asks_finds_two_joined_asks_and_leaves_one_ask_alone():
     from bot.ask import split_asks
 
-    assert split_asks("đổi số điện thoại và quên mật khẩu thì làm sao") == ["đổi số điện thoại", "quên mật khẩu thì làm sao"]
+    assert split_asks("đổi số điện thoại và quên mật khẩu thì làm sao") == [
+        "đổi số điện thoại", "quên mật khẩu thì làm sao"]
     assert split_asks("doi sdt va quen mk vneid") == ["doi sdt", "quen mk vneid"]
     assert split_asks("quên mật khẩu vneid") == []
     assert split_asks("bố và mẹ") == []  # one-word parts are not asks

@@ -94,7 +94,8 @@ def test_client_metadata_and_input_channel_never_reach_rasa(doors):
     assert doors.post("rest", body).status_code == 200
     seen = doors.last()
     assert seen["input_channel"] == "rest"
-    assert set(seen["metadata"]) == {"client_address"} and re.fullmatch(r"[0-9a-f]{32}", seen["metadata"]["client_address"])
+    assert set(seen["metadata"]) == {"client_address"}
+    assert re.fullmatch(r"[0-9a-f]{32}", seen["metadata"]["client_address"])
 
 
 def test_the_door_masks_personal_numbers_before_rasa_sees_them(doors):
@@ -161,7 +162,9 @@ def test_a_declared_length_over_64_kb_is_refused_before_the_body_is_sent(doors):
 
 
 @pytest.mark.parametrize("door", ["rest", "relay"])
-@pytest.mark.parametrize("raw", [b"[" * 60000, b'{"sender": "tg-1", "message": "x", "m": ' + b"[" * 5000 + b"]" * 5000 + b"}"])
+@pytest.mark.parametrize(
+    "raw", [b"[" * 60000, b'{"sender": "tg-1", "message": "x", "m": ' + b"[" * 5000 + b"]" * 5000 + b"}"]
+)
 def test_deep_nesting_is_a_400(doors, door, raw):
     r = doors.post(door, data=raw, **{"X-Relay-Secret": RELAY_SECRET, "Content-Type": "application/json"})
     assert r.status_code == 400 and "nested" in r.json()["error"]
@@ -187,6 +190,8 @@ def test_the_inbox_answers_400_to_any_after_that_is_not_ascii_digits(doors, afte
     assert r.status_code == 400
 
 
-@pytest.mark.parametrize("sender", ["", "tg-4401", "zalo-1", "web-xyz", "web-eval-1a2b3c4d5e6f", "0123456789abcdef01234567"])
+@pytest.mark.parametrize(
+    "sender", ["", "tg-4401", "zalo-1", "web-xyz", "web-eval-1a2b3c4d5e6f", "0123456789abcdef01234567"]
+)
 def test_the_inbox_opens_only_for_unguessable_web_ids(doors, sender):
     assert doors.inbox(sender=sender).status_code == 400

@@ -58,7 +58,9 @@ def with_token(tmp_path_factory) -> Iterator[str]:
         stop(proc)
 
 
-@pytest.mark.parametrize("query", [{}, {"token": ""}, {"token": "wrong"}, {"token": TOKEN[:-1]}, {"token": TOKEN + "x"}])
+@pytest.mark.parametrize(
+    "query", [{}, {"token": ""}, {"token": "wrong"}, {"token": TOKEN[:-1]}, {"token": TOKEN + "x"}]
+)
 def test_with_a_token_nothing_is_listed_or_run_without_it(with_token, query):
     assert requests.get(f"{with_token}/actions", params=query, timeout=10).status_code == 401
     assert requests.post(f"{with_token}/webhook", params=query, json=FORGED_CALL, timeout=10).status_code == 401

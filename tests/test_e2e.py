@@ -68,7 +68,8 @@ def test_greeting_and_capabilities(bot):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😀😀😀", "quên mật khẩu " * 360, "VNeID 忘记密码 пароль mật khẩu", "<script>alert(1)</script>", "\x00\x01"],
+    ["", "   ", "😀😀😀", "quên mật khẩu " * 360, "VNeID 忘记密码 пароль mật khẩu", "<script>alert(1)</script>",
+     "\x00\x01"],
     ids=["empty", "spaces", "emoji", "5000-chars", "mixed-scripts", "html", "control-chars"],
 )
 def test_bad_input_gets_a_polite_reply(bot, text):
@@ -78,11 +79,13 @@ def test_bad_input_gets_a_polite_reply(bot, text):
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"[]", b'{"sender": "x"}', b'{"message": 5}', "{\"sender\": \"x\", \"message\": \"\xff\"}".encode("latin-1")],
+    [b"{not json", b"[]", b'{"sender": "x"}', b'{"message": 5}',
+     "{\"sender\": \"x\", \"message\": \"\xff\"}".encode("latin-1")],
     ids=["malformed", "array", "no-message", "number", "bad-utf8"],
 )
 def test_malformed_requests_get_a_clear_400(bot, body):
-    r = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}, timeout=30)
+    r = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"},
+                      timeout=30)
     assert r.status_code == 400, r.text
     assert r.json()["error"]
     assert bot.say("xin chào", "e2e-after-bad")  # the server is still serving
@@ -101,7 +104,8 @@ def test_conversation_survives_a_restart(bot):
 def test_action_server_down_gives_an_apology_not_silence(bot):
     bot.stop_actions()
     try:
-        r = requests.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": "e2e-down", "message": "quen mk vneid"}, timeout=60)
+        r = requests.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": "e2e-down", "message": "quen mk vneid"},
+                          timeout=60)
         assert r.status_code == 200
         assert joined(r.json()).startswith("Xin lỗi, hệ thống đang bận")
     finally:

@@ -129,7 +129,8 @@ def test_no_body_makes_a_door_answer_500(doors, raw, door):  # noqa: F811
 
 
 @OVER_HTTP
-@given(after=st.text(max_size=30), sender=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
+@given(after=st.text(max_size=30),
+       sender=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
 def test_no_inbox_query_makes_the_page_answer_500(doors, after, sender):  # noqa: F811
     r = requests.get(f"{doors.url}/webhooks/webchat/inbox", params={"after": after},
                      headers={"X-Webchat-Sender": sender.strip() or PAGE_ID}, timeout=10)

@@ -34,11 +34,13 @@ def test_the_note_is_what_follows_the_cue(text, note):
 
 def test_the_member_is_the_hash_of_the_code_that_turned_helper_mode_on():
     assert help_records.member_from_events(LOGIN, CODES) == member_ref("TCN01")
-    wrong = [{"event": "user", "text": "ma to cong nghe so XX99"}, {"event": "slot", "name": "helper_mode", "value": True}]
+    wrong = [{"event": "user", "text": "ma to cong nghe so XX99"},
+             {"event": "slot", "name": "helper_mode", "value": True}]
     assert help_records.member_from_events(wrong, CODES) is None  # not a configured code (any more)
     logged_out = [*LOGIN, {"event": "user", "text": "thoat"}, {"event": "slot", "name": "helper_mode", "value": False}]
     assert help_records.member_from_events(logged_out, CODES) is None
-    again = [*logged_out, {"event": "user", "text": "/helper TCN02"}, {"event": "slot", "name": "helper_mode", "value": True}]
+    again = [*logged_out, {"event": "user", "text": "/helper TCN02"},
+             {"event": "slot", "name": "helper_mode", "value": True}]
     assert help_records.member_from_events(again, CODES) == member_ref("TCN02")
 
 
@@ -56,7 +58,8 @@ def settings(tmp_path, monkeypatch):
 async def record(text: str, slots: dict, events: list) -> str:
     dispatcher = CollectingDispatcher()
     latest = {"text": text, "intent": {"name": "record_help", "confidence": 0.9}, "entities": []}
-    await ActionRecordHelp().run(dispatcher, Tracker("tg-7", slots, latest, events, False, None, {}, "action_listen"), {})
+    tracker = Tracker("tg-7", slots, latest, events, False, None, {}, "action_listen")
+    await ActionRecordHelp().run(dispatcher, tracker, {})
     return dispatcher.messages[0]["text"]
 
 

@@ -48,7 +48,8 @@ def write_csv(path: Path, rows: list[list], encoding: str = "utf-8", delimiter: 
 OFFICE_ROWS = [
     ["DANH MỤC CÂU HỎI THƯỜNG GẶP - UBND XÃ AN BÌNH"],  # a title row above the header, as offices write
     [],
-    ["STT", "MÃ", "chu de", "Tiêu đề", "Câu hỏi", "Trả lời", "Các bước", "Lưu ý", "Nguồn", "Ngày cập nhật:", "Liên quan"],
+    ["STT", "MÃ", "chu de", "Tiêu đề", "Câu hỏi", "Trả lời", "Các bước", "Lưu ý", "Nguồn", "Ngày cập nhật:",
+     "Liên quan"],
     [1, "vneid-quen-mat-khau-xa", "VNeID", "Quên mật khẩu VNeID",
      "Quên mật khẩu VNeID phải làm sao?\nquen mk vneid | lay lai mat khau dinh danh",
      ANSWER, "1. Bấm \"Quên mật khẩu\".\n2) Nhập số định danh và số điện thoại.\nBước 3: Nhập mã OTP.",
@@ -80,7 +81,8 @@ def test_english_headers_take_the_defaults_and_make_unique_ids(tmp_path):
     path = write_csv(tmp_path / "faq.csv", rows)
     defaults = ImportDefaults(topic="vneid", source="https://vneid.gov.vn/", checked=DAY, id_prefix="vneid-xa-a")
     first, second = valid(read_entries(path, defaults))
-    assert (first.id, second.id) == ("vneid-xa-a-dang-ky-tai-khoan-muc-2-o-dau", "vneid-xa-a-dang-ky-tai-khoan-muc-2-o-dau-2")
+    assert first.id == "vneid-xa-a-dang-ky-tai-khoan-muc-2-o-dau"
+    assert second.id == "vneid-xa-a-dang-ky-tai-khoan-muc-2-o-dau-2"
     assert first.source == "https://vneid.gov.vn/" and first.checked == DAY
     assert first.helper_notes == ("Nhắc mang căn cước gắn chip", "Kiểm tra SĐT")
     assert second.note == "Không ai làm thay được."
@@ -146,7 +148,8 @@ def test_unknown_topics_columns_and_missing_defaults_are_named(tmp_path):
                                           ["Thuế", "Câu?", "Đáp.", "https://gdt.gov.vn/", "2026-11-20"],
                                           ["", "Câu khác?", "Đáp.", "https://gdt.gov.vn/", "2026-11-20"]])
     problems = failure(path, ImportDefaults())
-    assert problems[0].startswith("a.csv dòng 2: trường 'topic' (chủ đề): không có chủ đề 'Thuế'; chọn một trong: vneid")
+    assert problems[0].startswith(
+        "a.csv dòng 2: trường 'topic' (chủ đề): không có chủ đề 'Thuế'; chọn một trong: vneid")
     assert problems[1] == ("a.csv dòng 3: trường 'topic' (chủ đề): chưa rõ chủ đề: điền cột 'Chủ đề' hoặc chọn chủ "
                            "đề mặc định khi nhập")
     path = write_csv(tmp_path / "b.csv", [["Câu hỏi", "Trả lời", "Hạn chót"], ["Câu?", "Đáp.", "mai"]])
@@ -228,7 +231,8 @@ def test_truncated_or_fake_xlsx_is_refused(tmp_path):
 
 # --- documents ----------------------------------------------------------------------------------
 
-LONG = " ".join(f"Câu giải thích thứ {i} nói rõ thêm một chi tiết về thủ tục cho người dân dễ làm theo." for i in range(30))
+LONG = " ".join(f"Câu giải thích thứ {i} nói rõ thêm một chi tiết về thủ tục cho người dân dễ làm theo."
+                for i in range(30))
 
 MARKDOWN = f"""Tài liệu do bộ phận một cửa soạn. Cập nhật hằng quý.
 
@@ -269,7 +273,8 @@ def test_markdown_headings_become_entries_with_steps_notes_and_parts(tmp_path):
     assert activate.questions == ("Kích hoạt tài khoản VNeID",)
     assert activate.answer == ("Khi có tin nhắn báo đã duyệt, bạn kích hoạt trên trang VNeID "
                                "(https://vneid.gov.vn/):")
-    assert activate.steps == ("Mở ứng dụng, chọn Kích hoạt.", "Nhập số định danh và số điện thoại.; Dùng số đã đăng ký.",
+    assert activate.steps == ("Mở ứng dụng, chọn Kích hoạt.",
+                              "Nhập số định danh và số điện thoại.; Dùng số đã đăng ký.",
                               "Nhập mã OTP.")
     assert activate.note == "Không có điện thoại thông minh? Dùng máy tính."
     assert by_title["Giấy tờ cần mang"].answer == "- Căn cước gắn chip\n- Điện thoại có số đã đăng ký"
@@ -284,7 +289,8 @@ def test_documents_need_the_topic_source_and_date_passed(tmp_path):
     path = tmp_path / "so-tay.md"
     path.write_text(MARKDOWN, encoding="utf-8")
     assert failure(path, ImportDefaults()) == [
-        "so-tay.md: cần chọn chủ đề (topic), một trong: vneid, suc-khoe, hoa-don, dich-vu-cong, to-cong-nghe-so, an-toan",
+        "so-tay.md: cần chọn chủ đề (topic), một trong: "
+        "vneid, suc-khoe, hoa-don, dich-vu-cong, to-cong-nghe-so, an-toan",
         "so-tay.md: tài liệu không ghi nguồn cho từng đoạn: cần truyền nguồn chính thức (source), ví dụ "
         "https://dichvucong.gov.vn/",
         "so-tay.md: cần truyền ngày kiểm tra thông tin (checked), dạng 2026-11-20",
@@ -384,7 +390,8 @@ def test_pdf_headings_by_font_size_page_by_page(tmp_path):
     imported = import_file(path, DEFAULTS)
     first, second = valid([e.to_dict() for e in imported.entries])
     assert first.title == "Kích hoạt tài khoản VNeID"
-    assert first.answer == "Khi có tin nhắn báo hồ sơ đã được duyệt, bạn kích hoạt trên ứng dụng VNeID theo các bước sau."
+    assert first.answer == ("Khi có tin nhắn báo hồ sơ đã được duyệt, "
+                            "bạn kích hoạt trên ứng dụng VNeID theo các bước sau.")
     assert first.steps == ("Mở VNeID, chọn Kích hoạt tài khoản.", "Nhập số định danh và số điện thoại.")
     assert first.note == "Không có điện thoại thông minh? Dùng máy tính."
     assert second.title == "Quên mật khẩu" and second.answer == "Bấm Quên mật khẩu ở màn hình đăng nhập rồi làm theo."
@@ -397,7 +404,8 @@ def test_pdf_without_headings_splits_at_paragraphs(tmp_path):
               ("2. Chiều chủ nhật.", 11)]]
     first, second = valid(read_entries(_pdf(tmp_path / "to-cns.pdf", pages), DEFAULTS))
     assert first.title == "Tổ công nghệ số đến từng nhà" and first.answer.endswith("Tổ hướng dẫn cài VNeID.")
-    assert second.title == "Muốn được giúp, hãy gọi trưởng thôn" and second.steps == ("Sáng thứ bảy.", "Chiều chủ nhật.")
+    assert second.title == "Muốn được giúp, hãy gọi trưởng thôn"
+    assert second.steps == ("Sáng thứ bảy.", "Chiều chủ nhật.")
 
 
 def test_broken_encrypted_and_textless_pdfs_are_refused(tmp_path):

@@ -38,7 +38,8 @@ bot.channels.zalo.ZaloInput:
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc"]
 
 # Numbers used nowhere else, one set per channel, so a hit can only be a leak.
-REST = {"otp": "583027", "id": "012345678912", "card": "9704 3196 2285 4471", "cmnd": "174203958", "phone": "0913572846"}
+REST = {"otp": "583027", "id": "012345678912", "card": "9704 3196 2285 4471", "cmnd": "174203958",
+        "phone": "0913572846"}
 ZALO = {"otp": "649381", "id": "079204518736", "card": "4532 8817 0926 3345"}
 TELEGRAM = {"otp": "702569", "id": "038195027461", "card": "5216 7730 4418 9052"}
 POSTGRES = {"otp": "815046", "id": "056318927403", "card": "9704 5528 1937 6604"}

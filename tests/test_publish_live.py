@@ -93,7 +93,8 @@ def test_publish_under_a_stream_of_questions_fails_none(world):
     assert MARKER in ask(bot, "quên mật khẩu vneid", "check"), "the bot never switched to the new index"
     assert store.release(release.id).status == "live"
     print(f"\n{len(latencies)} questions, {len(latencies) - before} during publish; p50 "
-          f"{statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; new answer after {switched:.1f} s")
+          f"{statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
+          f"new answer after {switched:.1f} s")
 
 
 def test_a_failed_build_leaves_the_previous_index_serving(world, monkeypatch):

@@ -36,7 +36,8 @@ class FakeSearch:
         self.asked.append(text)
         if self.declines:
             return decline("weak")
-        return Reply(f"Trả lời: {text}", [HUMAN_BUTTON], entry_id="vneid-quen-mat-khau", reason="answer", confidence=0.9)
+        return Reply(f"Trả lời: {text}", [HUMAN_BUTTON], entry_id="vneid-quen-mat-khau", reason="answer",
+                     confidence=0.9)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ def psql(sql: str) -> str:
 
 
 def redis_commands() -> int:
-    out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "info", "stats"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "info", "stats"],
+                         capture_output=True, text=True, check=True).stdout
     return int(next(line.split(":")[1] for line in out.splitlines() if line.startswith("total_commands_processed")))
 
 

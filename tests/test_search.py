@@ -62,7 +62,8 @@ def test_service_picks_up_a_new_index_without_restart(tmp_path, small_entries, f
     svc = SearchService(tmp_path, fake_embedder, Thresholds())
     before = svc.searcher()
     assert "dich-vu-cong-nop-ho-so" not in before.by_id
-    new = make_entry("dich-vu-cong-nop-ho-so", "Nộp hồ sơ trực tuyến", ["nộp hồ sơ", "nop ho so online", "gửi hồ sơ", "nop ho so dvc"])
+    new = make_entry("dich-vu-cong-nop-ho-so", "Nộp hồ sơ trực tuyến",
+                     ["nộp hồ sơ", "nop ho so online", "gửi hồ sơ", "nop ho so dvc"])
     time.sleep(0.01)  # distinct mtime for the pointer
     build_index([*small_entries, new], fake_embedder, "fake", tmp_path, progress=False)
     release = threading.Event()

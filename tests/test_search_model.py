@@ -11,7 +11,8 @@ from bot.settings import ROOT, Settings
 from bot.text import deaccent
 
 pytestmark = pytest.mark.model
-QUESTIONS = [json.loads(line) for line in (ROOT / "tests/data/questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+QUESTIONS = [json.loads(line) for line in (ROOT / "tests/data/questions.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,8 @@ def test_retrieval_top3_floor(service, transform):
 
 def test_calibrated_decision_declines_every_off_topic_question(service):
     searcher = service.searcher()
-    answered = [q["q"] for q in QUESTIONS if q["kind"] == "fallback" and decide(searcher.search(q["q"]), service.thresholds).answer]
+    answered = [q["q"] for q in QUESTIONS
+                if q["kind"] == "fallback" and decide(searcher.search(q["q"]), service.thresholds).answer]
     assert answered == []
 
 

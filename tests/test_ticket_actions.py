@@ -181,7 +181,8 @@ async def test_a_closed_ticket_hands_the_message_back_to_the_bot(site, intent, s
 async def test_going_back_to_the_assistant_keeps_the_ticket_open(site):
     await run(ActionHandoff(), tracker(slots={"commune": HK}))
     ticket = site.open_for("tg-4201")
-    events, messages = await run(ActionRelayToStaff(), tracker("quay lai tro ly ao", "nlu_fallback", {"ticket_open": True}))
+    back = tracker("quay lai tro ly ao", "nlu_fallback", {"ticket_open": True})
+    events, messages = await run(ActionRelayToStaff(), back)
     assert events == [{"event": "slot", "timestamp": None, "name": "ticket_open", "value": False}]
     assert ticket.code in messages[0]["text"] and "vẫn mở" in messages[0]["text"]
     assert site.open_for("tg-4201") == ticket and site.messages(ticket.id)[-1].kind == "system"

@@ -146,7 +146,8 @@ def test_a_ticket_from_telegram_to_the_admin_page_and_back(relay, admin, fake):
     # Staff find it in the list and answer; the answer reaches the resident's Telegram chat.
     assert code in staff.get("/tickets").text
     before = len(fake.sent_messages(TOKEN, chat))
-    answered = staff.post(f"/tickets/{code}/reply", {"text": "Chào bác, bác bấm “Quên mật khẩu” rồi làm theo giúp cháu."})
+    staff_reply = {"text": "Chào bác, bác bấm “Quên mật khẩu” rồi làm theo giúp cháu."}
+    answered = staff.post(f"/tickets/{code}/reply", staff_reply)
     assert "msg=sent" in answered.headers["location"]
     [reply] = fake.wait_for_messages(TOKEN, chat, 1, after=before)
     assert reply["text"].startswith(f"Cán bộ hỗ trợ (yêu cầu {code})") and "Quên mật khẩu" in reply["text"]

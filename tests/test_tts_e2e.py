@@ -167,7 +167,8 @@ def test_telegram_nghe_sends_a_voice_message(relay):
     [line] = relay.fake.sent_messages(relay.token, chat)[before:]  # the title line, and no apology
     assert line["text"].startswith("🔊 Bản đọc: ")
     voice_message = relay.fake.bot_messages(relay.token, chat)[-1]
-    assert voice_message["voice"]["mime_type"] == "audio/ogg" and voice_message["voice"]["file_size"] == len(upload.data)
+    assert voice_message["voice"]["mime_type"] == "audio/ogg"
+    assert voice_message["voice"]["file_size"] == len(upload.data)
 
 
 # ---------------------------------------------------------------- Zalo

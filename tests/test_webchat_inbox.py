@@ -23,7 +23,9 @@ def test_after_must_be_ascii_digits_and_anything_else_is_a_400(store_url, after)
     assert status == 400 and "after" in body["error"]
 
 
-@pytest.mark.parametrize("sender", [None, "", "tg-4401", "zalo-1", "web-xyz", "web-eval-1a2b3c4d5e6f", "web-" + "a" * 125])
+@pytest.mark.parametrize(
+    "sender", [None, "", "tg-4401", "zalo-1", "web-xyz", "web-eval-1a2b3c4d5e6f", "web-" + "a" * 125]
+)
 def test_only_unguessable_web_ids_open_an_inbox(store_url, sender):
     assert read_inbox(store_url, sender, None)[0] == 400
 

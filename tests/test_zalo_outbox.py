@@ -176,7 +176,8 @@ async def test_backoff_doubles_up_to_the_cap_and_is_given_up_when_too_old(fake, 
             clock.now = item.due_at
             await box.run_once()
     upper = [2, 4, 8, 16, 30, 30, 30]  # the first attempt was at once, in deliver
-    assert all(up / 2 <= d <= up for d, up in zip(delays, upper, strict=False))  # doubling, randomised in the upper half
+    # doubling, randomised in the upper half; later delays stay at the cap, so only the first ones are compared
+    assert all(up / 2 <= d <= up for d, up in zip(delays, upper, strict=False))
     assert len(delays) >= 8 and sum(delays) >= 200.0
     assert "given up" in caplog.text and texts(fake) == []
 

@@ -181,7 +181,8 @@ class Cli:
                 try:
                     entries.append(validate(raw))
                 except ValidationFailed as err:
-                    problems += [f"{path} ({raw.get('id', '?')}): trường '{p.field}': {p.message}" for p in err.problems]
+                    where = f"{path} ({raw.get('id', '?')})"
+                    problems += [f"{where}: trường '{p.field}': {p.message}" for p in err.problems]
         if problems:
             print("\n".join(problems), file=sys.stderr)
             print(f"{len(problems)} lỗi: không nhập gì cả", file=sys.stderr)

@@ -121,7 +121,8 @@ class DoorInput(InputChannel):
             # Masked here, before it becomes a UserMessage: the tracker store, Rasa's logs and the actions only
             # ever see placeholders. Payloads ("/ask_question{...}") survive (no digits to mask).
             message = UserMessage(
-                mask_incoming(turn.message), collector, sender, input_channel=self.name(), metadata=self.metadata(request)
+                mask_incoming(turn.message), collector, sender,
+                input_channel=self.name(), metadata=self.metadata(request),
             )
             try:
                 await handle(message)

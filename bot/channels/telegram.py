@@ -268,7 +268,9 @@ async def send(
     for i, out in enumerate(outgoing):
         if out.voice is not None and await send_voice(bot, chat_id, out.voice, audio):
             continue
-        kwargs: dict[str, Any] = {"reply_markup": markup(out), "link_preview_options": LinkPreviewOptions(is_disabled=True)}
+        kwargs: dict[str, Any] = {
+            "reply_markup": markup(out), "link_preview_options": LinkPreviewOptions(is_disabled=True),
+        }
         if reply_to is not None and i == 0:
             kwargs["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
         for attempt in range(3):

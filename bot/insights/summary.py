@@ -23,8 +23,10 @@ def summary(questions: Iterable[Any], feedback: Iterable[Any] = (), now: dt.date
     `questions` are question-log records (`at`, `outcome` or `reason`); `feedback` records (`at`, `helpful`)."""
     now = as_utc(now) if now else utcnow()
     starts = _period_starts(now)
-    out: dict[str, dict[str, Any]] = {name: {"questions": 0, "answered": 0, "not_answered": 0, "declined": 0, "feedback": 0, "helpful": 0}
-           for name in starts}
+    out: dict[str, dict[str, Any]] = {
+        name: {"questions": 0, "answered": 0, "not_answered": 0, "declined": 0, "feedback": 0, "helpful": 0}
+        for name in starts
+    }
     for record in questions:
         at = as_utc(field(record, "at"))
         outcome = str(field(record, "outcome") or field(record, "reason") or "")

@@ -130,10 +130,12 @@ def check_entry(raw: Any, topic: str) -> tuple[Entry | None, list[Problem]]:
         problems.append(Problem("source", f"phải là địa chỉ trang chính thức http(s)://..., đang là {raw['source']!r}"))
     checked = _as_date(raw["checked"])
     if checked is None:
-        problems.append(Problem("checked", f"phải là ngày dạng NĂM-THÁNG-NGÀY (2026-11-20), đang là {raw['checked']!r}"))
+        problems.append(Problem("checked",
+                                f"phải là ngày dạng NĂM-THÁNG-NGÀY (2026-11-20), đang là {raw['checked']!r}"))
     review_by = _as_date(raw["review_by"]) if raw.get("review_by") not in (None, "") else None
     if raw.get("review_by") not in (None, "") and review_by is None:
-        problems.append(Problem("review_by", f"phải là ngày dạng NĂM-THÁNG-NGÀY (2027-06-30), đang là {raw['review_by']!r}"))
+        problems.append(Problem("review_by",
+                                f"phải là ngày dạng NĂM-THÁNG-NGÀY (2027-06-30), đang là {raw['review_by']!r}"))
     if not isinstance(raw.get("unverified", False), bool):
         problems.append(Problem("unverified", "chỉ nhận true hoặc false"))
     if problems:
@@ -156,7 +158,8 @@ def check_entry(raw: Any, topic: str) -> tuple[Entry | None, list[Problem]]:
     )
     length = len(render_answer(entry))
     if length > MAX_ANSWER_CHARS:
-        return None, [Problem("answer", f"câu trả lời hiển thị dài {length} ký tự (tối đa {MAX_ANSWER_CHARS}): rút gọn trả lời, các bước hoặc lưu ý")]
+        return None, [Problem("answer", f"câu trả lời hiển thị dài {length} ký tự (tối đa {MAX_ANSWER_CHARS}): "
+                                        "rút gọn trả lời, các bước hoặc lưu ý")]
     return entry, []
 
 
@@ -164,14 +167,16 @@ def advice(entry: Entry) -> list[Problem]:
     """Things worth improving that do not block saving (shown as warnings)."""
     distinct = len({deaccent(q).lower() for q in entry.questions})
     if distinct < ADVISED_QUESTIONS:
-        return [Problem("questions", f"mới có {distinct} cách hỏi; nên có ít nhất {ADVISED_QUESTIONS} (có dấu, không dấu, viết tắt) để người dân dễ tìm thấy")]
+        return [Problem("questions", f"mới có {distinct} cách hỏi; nên có ít nhất {ADVISED_QUESTIONS} "
+                                     "(có dấu, không dấu, viết tắt) để người dân dễ tìm thấy")]
     return []
 
 
 def locate(where: str, raw: Any, problem: Problem) -> str:
     """A problem as one line naming the file, the entry and the field."""
     eid = raw.get("id", "?") if isinstance(raw, dict) else "?"
-    return f"{where} (id {eid}): trường '{problem.field}' ({FIELD_NAMES.get(problem.field, problem.field)}): {problem.message}"
+    name = FIELD_NAMES.get(problem.field, problem.field)
+    return f"{where} (id {eid}): trường '{problem.field}' ({name}): {problem.message}"
 
 
 def parse_entry(raw: Any, topic: str, where: str) -> tuple[Entry | None, list[str]]:

@@ -102,7 +102,10 @@ def _date_or_none(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-UNVERIFIED_NOTICE = "Lưu ý: thông tin này chưa được đối chiếu với trang chính thức; hãy hỏi lại công an xã/phường hoặc Tổ công nghệ số trước khi làm."
+UNVERIFIED_NOTICE = (
+    "Lưu ý: thông tin này chưa được đối chiếu với trang chính thức; "
+    "hãy hỏi lại công an xã/phường hoặc Tổ công nghệ số trước khi làm."
+)
 
 
 def source_line(entry: Entry) -> str:

@@ -33,7 +33,9 @@ from bot.knowledge.model import Entry
 from bot.settings import Settings
 from bot.text import deaccent
 
-RECIPE: dict[str, Any] = {"version": 1, "epochs": 1, "batch": 32, "lr": 3e-5, "max_len": 64, "scale": 20.0, "seed": 13, "threads": 2}
+RECIPE: dict[str, Any] = {
+    "version": 1, "epochs": 1, "batch": 32, "lr": 3e-5, "max_len": 64, "scale": 20.0, "seed": 13, "threads": 2,
+}
 STAMP = "finetune.sha256"
 
 

@@ -97,7 +97,8 @@ def _embed(docs: list[Doc], embedder: Embedder, progress: bool, cache: Embedding
             on_progress(done, len(docs))
 
     out: np.ndarray | None = None
-    for kind, idx, encode in (("query", asked, embedder.encode_queries), ("passage", answers, embedder.encode_passages)):
+    sides = (("query", asked, embedder.encode_queries), ("passage", answers, embedder.encode_passages))
+    for kind, idx, encode in sides:
         if not idx:
             continue
         texts = [docs[i].text for i in idx]

@@ -68,8 +68,9 @@ class HelperActivity:
         """Store one "helped a resident with ..." (the note masked)."""
         if not member.strip():
             raise ValueError("member is required")
-        values = dict(at=(at or utcnow()).astimezone(dt.timezone.utc), member=member.strip()[:80], commune=commune.strip()[:200],
-                      topic=(topic or "").strip()[:40], entry_id=(entry_id or "").strip()[:120],
+        values = dict(at=(at or utcnow()).astimezone(dt.timezone.utc), member=member.strip()[:80],
+                      commune=commune.strip()[:200], topic=(topic or "").strip()[:40],
+                      entry_id=(entry_id or "").strip()[:120],
                       note=mask(note or "").strip()[:1000])
         with self.engine.begin() as conn:
             new_id = conn.execute(insert(helper_activity).values(**values)).inserted_primary_key[0]

@@ -151,7 +151,8 @@ class KnowledgeStore:
             found = [_stored(r) for r in conn.execute(query)]
         if text:
             wanted = plain(text).split()
-            found = [s for s in found if _contains_all(plain(json.dumps(s.entry.to_dict(), ensure_ascii=False)), wanted)]
+            found = [s for s in found
+                     if _contains_all(plain(json.dumps(s.entry.to_dict(), ensure_ascii=False)), wanted)]
         return found
 
     def get(self, entry_id: str) -> StoredEntry | None:

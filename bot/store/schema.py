@@ -168,7 +168,8 @@ helper_activity = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("member", String(80), nullable=False),  # a name from the configured list or a hash of the code, never the code
+    # a name from the configured list or a hash of the code, never the code
+    Column("member", String(80), nullable=False),
     Column("commune", String(200), nullable=False, default=""),
     Column("topic", String(40), nullable=False, default=""),
     Column("entry_id", String(120), nullable=False, default=""),

@@ -4,8 +4,9 @@ A ticket has a short code the resident can read out on the phone ("HT-KM482"), t
 channel, the commune (directory label) and topic, and its messages: the recent conversation with the bot, what the
 resident wrote since, staff replies and the closing note. What residents and the bot wrote, and the resolution, are
 masked (bot.privacy.mask) here, whatever the caller did; a staff reply and the closing note reach the resident as staff
-wrote them (a callback number the resident asked for). Messages meant for the resident (staff replies, the closing note) carry a `delivered` flag: set at
-once when the channel took them (Telegram, Zalo), or when the web chat page polls them (`inbox`).
+wrote them (a callback number the resident asked for). Messages meant for the resident (staff replies, the closing
+note) carry a `delivered` flag: set at once when the channel took them (Telegram, Zalo), or when the web chat page
+polls them (`inbox`).
 
 Runs in the action server and the admin page (SQLAlchemy 2) and in the Rasa server for the web chat inbox
 (SQLAlchemy 1.4): Core statements only, no RETURNING.
@@ -230,7 +231,8 @@ class Tickets:
             if not changed:
                 raise TicketClosed(code)
             message_id = self._add(conn, ticket.id, STAFF, text, now, author=author, to_resident=True)
-            return ticket, _message(conn.execute(select(ticket_messages).where(ticket_messages.c.id == message_id)).one())
+            row = conn.execute(select(ticket_messages).where(ticket_messages.c.id == message_id)).one()
+            return ticket, _message(row)
 
     def close(self, code: str, author: str, resolution: str, note: str,
               now: dt.datetime | None = None) -> tuple[Ticket, TicketMessage]:
@@ -266,7 +268,8 @@ class Tickets:
         seen = or_(ticket_messages.c.delivered.is_(False), ticket_messages.c.id > after) if after is not None \
             else ticket_messages.c.delivered.is_(False)
         query = (
-            select(ticket_messages).select_from(ticket_messages.join(tickets, tickets.c.id == ticket_messages.c.ticket_id))
+            select(ticket_messages)
+            .select_from(ticket_messages.join(tickets, tickets.c.id == ticket_messages.c.ticket_id))
             .where(and_(tickets.c.sender_id == sender_id, ticket_messages.c.to_resident.is_(True), seen))
             .order_by(ticket_messages.c.id).limit(limit)
         )

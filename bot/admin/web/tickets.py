@@ -187,8 +187,9 @@ def report_page(call: Call) -> Response:
     records = activity(call).records(month, commune or None)
     rows = [{"at": local_text(r.at), "r": r,
              "topic": TOPICS.get(r.topic, r.topic)} for r in records]
+    download = f"/tickets/report.csv?{urlencode({'month': month, 'commune': commune})}"
     return render(call, "helper_report.html", rows=rows, month=month, commune=commune,
-                  communes=activity(call).communes(), download=f"/tickets/report.csv?{urlencode({'month': month, 'commune': commune})}")
+                  communes=activity(call).communes(), download=download)
 
 
 @guarded()

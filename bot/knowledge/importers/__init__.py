@@ -43,7 +43,8 @@ def import_file(path: Path, defaults: ImportDefaults) -> Imported:
     name = path.name
     suffix = path.suffix.lower()
     if suffix in OLD_FORMATS:
-        raise ImportFailed([f"{name}: định dạng cũ {suffix} chưa đọc được; hãy mở và lưu lại dạng {OLD_FORMATS[suffix]}"])
+        raise ImportFailed([f"{name}: định dạng cũ {suffix} chưa đọc được; "
+                            f"hãy mở và lưu lại dạng {OLD_FORMATS[suffix]}"])
     if suffix not in SHEETS | DOCUMENTS | SEED:
         kinds = ", ".join(sorted(SHEETS | DOCUMENTS | SEED))
         raise ImportFailed([f"{name}: không nhận loại tệp '{suffix or '(không có đuôi)'}'; dùng một trong: {kinds}"])

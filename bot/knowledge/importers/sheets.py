@@ -188,7 +188,8 @@ def candidates(name: str, rows: Iterable[tuple[int, list[Any]]], defaults: Impor
     missing = [(f, label) for f, label in (("source", "Nguồn"), ("checked", "Ngày kiểm tra"))
                if f not in columns.values() and getattr(defaults, f) is None]
     if missing:
-        raise ImportFailed([f"{name}: không có cột '{label}' và chưa truyền giá trị mặc định ({f})" for f, label in missing])
+        raise ImportFailed([f"{name}: không có cột '{label}' và chưa truyền giá trị mặc định ({f})"
+                            for f, label in missing])
     parsed = []
     for number, cells in filled:
         raw = {columns[i]: _cell(columns[i], v) for i, v in enumerate(cells) if i in columns}
