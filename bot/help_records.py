@@ -49,8 +49,8 @@ def member_from_events(events: Iterable[Mapping[str, Any]], codes: tuple[str, ..
         elif event.get("event") == "slot" and event.get("name") == "helper_mode":
             if event.get("value") is True and last_text is not None:
                 attempt = helper.login_attempt(last_text)
-                ok = attempt is not None and helper.is_valid_code(attempt.code, codes)
-                member = member_ref(attempt.code) if ok else member
+                if attempt is not None and attempt.code is not None and helper.is_valid_code(attempt.code, codes):
+                    member = member_ref(attempt.code)
             elif not event.get("value"):
                 member = None
     return member
