@@ -59,3 +59,21 @@ def test_finetune_batches_never_hold_two_pairs_of_one_entry(small_entries):
     plan = batches(pairs, 3, random.Random(0))
     assert plan and all(len({owner[a] for a, _ in b}) == len(b) > 1 for b in plan)
     assert batches(pairs, 3, random.Random(0)) == plan
+
+
+def test_bars_are_chosen_on_out_of_fold_confidences_with_pages_held_out_together():
+    from bot.search.calibrate import Labelled, fold_of, out_of_fold
+
+    rng = random.Random(3)
+    items = []
+    for n in range(200):
+        right = rng.random() < 0.6
+        cos1 = (0.85 if right else 0.75) + rng.uniform(-0.08, 0.08)
+        items.append(Labelled(f"q{n}", True, False, result(cos1=cos1), right, True, group=f"page{n // 2}"))
+    # a page's two questions always share a fold, so neither is scored by a model that saw the other
+    assert all(fold_of(items[2 * k]) == fold_of(items[2 * k + 1]) for k in range(100))
+    conf = out_of_fold(items)
+    assert len(conf) == len(items) and all(0.0 < c < 1.0 for c in conf.values())
+    right_conf = [conf[i] for i, it in enumerate(items) if it.top_is_right]
+    wrong_conf = [conf[i] for i, it in enumerate(items) if not it.top_is_right]
+    assert sum(right_conf) / len(right_conf) > sum(wrong_conf) / len(wrong_conf)  # held-out models still separate them
