@@ -56,11 +56,14 @@ def fixed_sides(path: Path = SIDES) -> dict[str, str]:
     """Page -> "dev" or "test", as fixed when the split was first made (empty when there is no list)."""
     if not path.exists():
         return {}
-    lines = [ln.split(" ", 1) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    text = path.read_text(encoding="utf-8")
+    lines = [ln.split(" ", 1) for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     return {page.strip(): side for side, page in lines}
 
 
-def split(items: list[dict], share: float = TEST_SHARE, fixed: dict[str, str] | None = None) -> tuple[list[dict], list[dict]]:
+def split(
+    items: list[dict], share: float = TEST_SHARE, fixed: dict[str, str] | None = None
+) -> tuple[list[dict], list[dict]]:
     """(dev, test): whole pages to each side; pages keep their fixed side, and test is filled to `share` of
     each kind in hash order with the pages no list has placed yet."""
     fixed = fixed_sides() if fixed is None else fixed

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.grade import grade, load, summary
 from bench import publish, real, tts
-from bot.launch import ACTIONS_PY, RASA, Bot
+from bench.grade import grade, load, summary
 from bot.knowledge.loader import load_entries
+from bot.launch import ACTIONS_PY, RASA, Bot
 from bot.search.hybrid import HybridSearcher
 from bot.search.service import SearchService
 from bot.settings import ROOT, Settings
@@ -37,10 +37,12 @@ REAL_TEST = ROOT / "tests" / "data" / "real_test.jsonl"
 def machine() -> dict:
     """What the numbers were measured on."""
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
         platform.processor(),
     )
-    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
 
     def version(exe: Path) -> str:
         return subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.strip().splitlines()[0]
@@ -78,7 +80,8 @@ def retrieval(searcher: HybridSearcher, items: list[dict]) -> dict:
             for method, ranked in ranks(searcher, transform(it["q"])).items():
                 hits[method][0] += ranked[:1] == [it["entry"]]
                 hits[method][1] += it["entry"] in ranked
-        out[variant] = {m: {"top1": round(t1 / len(labelled), 3), "top3": round(t3 / len(labelled), 3)} for m, (t1, t3) in hits.items()}
+        out[variant] = {m: {"top1": round(t1 / len(labelled), 3), "top3": round(t3 / len(labelled), 3)}
+                        for m, (t1, t3) in hits.items()}
     return out
 
 
@@ -136,7 +139,8 @@ def end_to_end(question_sets: dict[str, list[dict]], real_sets: dict[str, list[d
             for name, items in real_sets.items():
                 outcomes = real.over_rest(f"{bot.url}/webhooks/rest/webhook", items, titles)
                 real_results[name] = {**real.summarise(outcomes),
-                                      "wrong_answers": [[o.id, o.q[:160], o.got] for o in outcomes if o.outcome == "wrong"]}
+                                      "wrong_answers": [[o.id, o.q[:160], o.got] for o in outcomes
+                                                        if o.outcome == "wrong"]}
             memory = {"rasa_mb": rss_mb(bot.rasa.pid), "actions_mb": rss_mb(bot.actions.pid)}
         finally:
             bot.stop()
@@ -157,7 +161,8 @@ def end_to_end(question_sets: dict[str, list[dict]], real_sets: dict[str, list[d
 
 def deaccented(items: list[dict]) -> list[dict]:
     """The answer questions again, typed without any diacritics."""
-    return [{**it, "id": it["id"] + "-noacc", "q": deaccent(it["q"])} for it in items if it["kind"] in ("answer", "safety")]
+    return [{**it, "id": it["id"] + "-noacc", "q": deaccent(it["q"])} for it in items
+            if it["kind"] in ("answer", "safety")]
 
 
 def plot(report: dict, path: Path) -> None:
@@ -212,7 +217,8 @@ def markdown(report: dict) -> str:
     ]
     for name, s in e2e["sets"].items():
         kinds = ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in s["by_kind"].items())
-        lines.append(f"| {name} | {s['correct']}/{s['total']} ({100 * s['correct'] / s['total']:.0f}%) | {s['wrong']} | "
+        pct = 100 * s["correct"] / s["total"]
+        lines.append(f"| {name} | {s['correct']}/{s['total']} ({pct:.0f}%) | {s['wrong']} | "
                      f"{s['declined']} | {kinds} |")
     lines += ["", "## Real residents' questions over REST (graded by the entry answered)", "",
               "Correct = right answer + a question back offering the right entry + out-of-scope declined. "
@@ -221,10 +227,12 @@ def markdown(report: dict) -> str:
     for name, s in e2e["real"].items():
         lines += real.report_lines(name, s)
     lines += ["", "In scope but answered by no entry yet (the honest reply is a decline): "
-              + ", ".join(f"{n}: {s['uncovered_declined']}/{s['uncovered']} declined" for n, s in e2e["real"].items()) + "."]
+              + ", ".join(f"{n}: {s['uncovered_declined']}/{s['uncovered']} declined"
+                          for n, s in e2e["real"].items()) + "."]
     if "real_retrieval" in report:
         lines += ["", "## Retrieval on real_test, before and after (answerable questions, in process)", "",
-                  "| Model, search | e5 alone top-1 | e5 alone top-3 | hybrid top-1 | hybrid top-3 |", "|---|---|---|---|---|"]
+                  "| Model, search | e5 alone top-1 | e5 alone top-3 | hybrid top-1 | hybrid top-3 |",
+                  "|---|---|---|---|---|"]
         for label, r in report["real_retrieval"].items():
             lines.append(f"| {label} | {r['e5']['top1']:.1%} | {r['e5']['top3']:.1%} | {r['hybrid']['top1']:.1%} | "
                          f"{r['hybrid']['top3']:.1%} |")
@@ -242,7 +250,8 @@ def markdown(report: dict) -> str:
     for method in ("bm25", "e5", "hybrid"):
         a, b = ret["as typed"][method], ret["no diacritics"][method]
         lines.append(f"| {method} | {a['top1']:.1%} | {a['top3']:.1%} | {b['top1']:.1%} | {b['top3']:.1%} |")
-    lines += ["", "e5 = the embedding model on the query as typed; hybrid = accent restoration + BM25 + e5, fused by rank.", ""]
+    lines += ["", "e5 = the embedding model on the query as typed; "
+              "hybrid = accent restoration + BM25 + e5, fused by rank.", ""]
     if "tts" in report:
         lines += tts.markdown(report["tts"])
     if "publish" in report:

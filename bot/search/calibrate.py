@@ -9,7 +9,8 @@ typed and without diacritics, since residents type both ways.
    residents' questions weigh three times as much as our own.
 2. Two bars on that confidence (answer; ask back) are chosen per regime by grid search, on out-of-fold
    confidences (each question scored by a model fitted without its page or question: a model's confidence
-   on its own training questions is surer than on a new resident's), to maximise: +1 per right answer, +0.35 per question back offering the right entry, -0.3 per question back offering
+   on its own training questions is surer than on a new resident's), to maximise: +1 per right answer,
+   +0.35 per question back offering the right entry, -0.3 per question back offering
    none, -3 per wrong answer, -4 per answer to a question that must be declined (a confident wrong answer
    about a procedure harms more than an honest "I don't know"). Ties go to the stricter bars.
 
@@ -69,7 +70,7 @@ def load_questions(path: Path) -> list[dict]:
     """Questions with a label: expected entries or `must` phrases, or a required decline."""
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [q for q in items if q.get("entry") or q.get("entries")
-            or q.get("must") and q["kind"] in ("answer", "safety") or q["kind"] in MUST_DECLINE]
+            or (q.get("must") and q["kind"] in ("answer", "safety")) or q["kind"] in MUST_DECLINE]
 
 
 def with_unaccented(questions: list[dict]) -> list[dict]:
@@ -132,7 +133,8 @@ def out_of_fold(items: list[Labelled], folds: int = FOLDS) -> dict[int, float]:
 
 def score(items: list[Labelled], thresholds: Thresholds) -> dict[str, float]:
     """Outcome counts and the objective for one threshold set."""
-    counts = dict.fromkeys(("right", "wrong", "false_answers", "asked_back_right", "asked_back_useless", "declined"), 0)
+    counts: dict[str, float] = dict.fromkeys(
+        ("right", "wrong", "false_answers", "asked_back_right", "asked_back_useless", "declined"), 0)
     weighted = dict.fromkeys(counts, 0.0)
     for it in items:
         d = decide(it.result, thresholds)
@@ -175,7 +177,8 @@ def _best_bars(items: list[Labelled], confs: list[float], model: Thresholds, lon
     a, c = max(pairs, key=lambda p: (round(_objective(items, confs, *p), 2), p[0]))  # ties: the stricter bar
     if long:
         return replace(model, long_answer_at=a, long_clarify_at=c)
-    return replace(model, min_confidence=a, min_confidence_out_of_scope=min(0.99, a + OUT_OF_SCOPE_MARGIN), clarify_at=c)
+    return replace(model, min_confidence=a, clarify_at=c,
+                   min_confidence_out_of_scope=min(0.99, a + OUT_OF_SCOPE_MARGIN))
 
 
 def calibrate(items: list[Labelled]) -> tuple[Thresholds, dict[str, float]]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.knowledge.model import Entry
 from bot.ask import find_ask
+from bot.knowledge.model import Entry
 from bot.search.embedder import Embedder
 from bot.search.index import BuiltIndex
 from bot.search.lexical import LexicalIndex
@@ -116,7 +116,8 @@ class HybridSearcher:
         order = np.argsort(-fused)[:k]
         rows = [int(r) for r in order if fused[r] > 0]
         overlaps = self.lexical.overlaps(found.ask if found.long else found.cleaned, rows)
-        hits = [Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r]), o) for r, o in zip(rows, overlaps)]
+        hits = [Hit(self.entries[r], float(fused[r]), float(cosines[r]), float(bm25[r]), o)
+                for r, o in zip(rows, overlaps, strict=True)]
         return SearchResult(
             query, restored, hits, self.lexical.coverage(found.cleaned),
             ask=found.ask if found.long else "",
