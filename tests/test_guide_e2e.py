@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 
@@ -84,7 +85,7 @@ STOP, STUCK = "Đã dừng", "người ta hay gặp"
     ],
 )
 def test_every_typed_word_moves_the_guide_whatever_nlu_thinks(bot, text, expected):
-    s = f"guide-word-{text}"
+    s = "guide-word-" + hashlib.sha256(text.encode()).hexdigest()[:12]  # the REST door takes ids, not typed words
     bot.say('/guide{"entry_id":"vneid-kich-hoat","step":3}', s)
     assert expected in joined(bot.say(text, s))
 
