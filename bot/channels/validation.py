@@ -2,12 +2,15 @@
 fuzzed on its own).
 
 A body is at most MAX_BODY_BYTES of UTF-8 JSON, nested at most MAX_DEPTH deep, an object with a text `message` and a
-`sender` of SENDER_CHARS. Everything else a client adds (`metadata`, `input_channel`, ...) is ignored: the door,
-not the client, says which channel a turn came from, and nothing unchecked lands in the tracker.
+`sender` (an id of SENDER_CHARS as given; any other text, up to MAX_SENDER_TEXT characters, by its hash, so a
+client that names conversations "user 1" or "người dùng" keeps working). Everything else a client adds
+(`metadata`, `input_channel`, ...) is ignored: the door, not the client, says which channel a turn came from,
+and nothing unchecked lands in the tracker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ MAX_DEPTH = 20  # {"sender", "message"} needs 1; deeper is an attack on the pars
 WEB_PREFIX = "web-"
 MAX_SENDER_CHARS = 124  # web- + 124 = 128, the ticket store's sender column
 SENDER_CHARS = re.compile(rf"[A-Za-z0-9_.:-]{{1,{MAX_SENDER_CHARS}}}")
+MAX_SENDER_TEXT = 512  # a sender of other characters is kept by its hash; longer than this is not an id
 TELEGRAM_SENDER = re.compile(r"tg--?[0-9]{1,20}")  # telegram_format.sender_id: tg-<chat id>
 INBOX_SECRET_CHARS = 24  # the page's ids: web- + 24 hex = 96 random bits; a shorter id is guessable
 INBOX_SENDER = re.compile(rf"{WEB_PREFIX}[A-Za-z0-9_.:-]{{{INBOX_SECRET_CHARS},{MAX_SENDER_CHARS}}}")
@@ -86,14 +90,20 @@ def checked_text(message: object) -> str:
 
 
 def checked_sender(sender: object) -> str:
-    """The sender as text, or Refused(400): required, 1-124 of A-Z a-z 0-9 _ . : - (a number is read as text)."""
+    """The sender as a safe id, or Refused(400) when it is missing, empty, too long or not text (a number is read as
+    text). An id of A-Z a-z 0-9 _ . : - (1-124) is kept as given; other text ("user 1", "người dùng") becomes
+    `h-` + a hash of it: the same text always reaches the same conversation, and no character of it reaches a
+    conversation id, a log line or a file name."""
     if sender is None:
         raise Refused(400, "'sender' is missing: give each conversation its own id, e.g. \"web-\" + 24 random hex")
     if isinstance(sender, int) and not isinstance(sender, bool):
         sender = str(sender)
-    if not isinstance(sender, str) or not SENDER_CHARS.fullmatch(sender):
-        raise Refused(400, f"'sender' must be 1-{MAX_SENDER_CHARS} of the characters A-Z a-z 0-9 _ . : -")
-    return sender
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_TEXT:
+        raise Refused(400, f"'sender' must be a text of 1-{MAX_SENDER_TEXT} characters "
+                           "(best: an id of A-Z a-z 0-9 _ . : -)")
+    if SENDER_CHARS.fullmatch(sender):
+        return sender
+    return "h-" + hashlib.sha256(sender.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def read_turn(raw: bytes) -> Turn:
