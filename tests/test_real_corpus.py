@@ -56,6 +56,18 @@ def test_held_out_questions_never_reach_entries_or_training_data():
     assert not [q for q in test_qs if q in nlu]
 
 
+def test_the_fresh_held_out_set_shares_no_page_with_the_corpus_and_no_text_with_entries():
+    from bot.text import plain
+
+    fresh = [json.loads(line) for line in (RAW.parent / "real_fresh.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(fresh) >= 75
+    assert not {page_key(it["url"]) for it in fresh} & {page_key(it["url"]) for it in records(RAW)}
+    ids = {e.id for e in load_entries(repo_path("knowledge"))}
+    assert {e for it in fresh for e in it["entries"]} <= ids
+    entry_texts = {plain(q) for e in load_entries(repo_path("knowledge")) for q in (e.title, *e.questions)}
+    assert not {plain(it["q"]) for it in fresh} & entry_texts
+
+
 def test_outcomes_separate_wrong_answers_from_declines():
     answer = {"kind": "answer", "entries": ["a", "b"]}
     assert classify(answer, "b", []) == "right"
