@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.settings import redis_address
+
 log = logging.getLogger(__name__)
 
 # The message metadata key under which a door that knows the client's address (and has dropped whatever the
@@ -201,13 +203,10 @@ class Limiter:
 
 def limiter_from_env(env: Mapping[str, str] | None = None) -> Limiter:
     """Redis when REDIS_HOST is set (the scaled set-up), this process's memory otherwise."""
-    env = os.environ if env is None else env
-    host = env.get("REDIS_HOST", "").strip()
-    if not host:
+    where = redis_address(os.environ if env is None else env, "BOT_LIMITS_REDIS_DB", REDIS_DB)
+    if where is None:
         return Limiter(MemoryCounters())
-    port = int(env.get("REDIS_PORT", "").strip() or 6379)
-    db = int(env.get("BOT_LIMITS_REDIS_DB", "").strip() or REDIS_DB)
-    return Limiter(RedisCounters.connect(host, port, db, env.get("REDIS_PASSWORD", "").strip()))
+    return Limiter(RedisCounters.connect(where.host, where.port, where.db, where.password))
 
 
 _shared: Limiter | None = None

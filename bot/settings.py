@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,3 +75,24 @@ class Settings:
             admin_trusted_proxies=tuple(
                 p.strip() for p in os.environ.get("BOT_ADMIN_TRUSTED_PROXIES", "").split(",") if p.strip()),
         )
+
+
+@dataclass(frozen=True)
+class RedisAddress:
+    """Where a feature's shared state lives in Redis (the scaled set-up: README, "Scaling out")."""
+
+    host: str
+    port: int
+    db: int
+    password: str | None
+
+
+def redis_address(env: Mapping[str, str], db_variable: str, default_db: int) -> RedisAddress | None:
+    """REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and the feature's own database variable; None when REDIS_HOST is
+    unset (one process: state stays in memory). ValueError when a port or database is not a number."""
+    host = env.get("REDIS_HOST", "").strip()
+    if not host:
+        return None
+    port = int(env.get("REDIS_PORT", "").strip() or 6379)
+    db = int(env.get(db_variable, "").strip() or default_db)
+    return RedisAddress(host, port, db, env.get("REDIS_PASSWORD", "").strip() or None)

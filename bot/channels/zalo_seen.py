@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.channels.zalo_events import Deduper
+from bot.settings import redis_address
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "zalo:seen:"
@@ -45,22 +46,21 @@ class SeenEvents:
     @classmethod
     def from_env(cls, env: Mapping[str, str], app_id: str) -> SeenEvents:
         """Redis at REDIS_HOST:REDIS_PORT (database ZALO_REDIS_DB, REDIS_PASSWORD if set) when REDIS_HOST is set."""
-        host = env.get("REDIS_HOST", "").strip()
-        if not host:
+        try:
+            where = redis_address(env, "ZALO_REDIS_DB", REDIS_DB)
+        except ValueError:
+            log.error("REDIS_PORT / ZALO_REDIS_DB are not numbers: Zalo de-duplication stays in this process")
+            return cls(None, app_id)
+        if where is None:
             return cls(None, app_id)
         import redis.asyncio  # shipped with Rasa; only needed when Redis is configured
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        try:
-            port, db = int(env.get("REDIS_PORT") or 6379), int(env.get("ZALO_REDIS_DB") or REDIS_DB)
-        except ValueError:
-            log.error("REDIS_PORT / ZALO_REDIS_DB are not numbers: Zalo de-duplication stays in this process")
-            return cls(None, app_id)
-        client = redis.asyncio.Redis(host=host, port=port, db=db, password=env.get("REDIS_PASSWORD") or None,
+        client = redis.asyncio.Redis(host=where.host, port=where.port, db=where.db, password=where.password,
                                      socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S,
                                      retry=Retry(NoBackoff(), 0))  # no retries: the local memory answers instead
-        log.info("Zalo de-duplication shared through Redis at %s:%d/%d", host, port, db)
+        log.info("Zalo de-duplication shared through Redis at %s:%d/%d", where.host, where.port, where.db)
         return cls(client, app_id)
 
     @property
