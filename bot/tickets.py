@@ -20,7 +20,6 @@ BUTTON_PRESSED = "(bấm nút)"  # a button's payload ("/request_human") is code
 
 TELEGRAM, ZALO, WEBCHAT, REST = "telegram", "zalo", "webchat", "rest"
 CHANNEL_NAMES = {TELEGRAM: "Telegram", ZALO: "Zalo", WEBCHAT: "Trang web", REST: "REST"}
-WEB_SENDER = re.compile(r"^web-[0-9a-f]{24}$")  # the web chat page's ids (chat.js): 96 random bits, not guessable
 
 # "Quay lại trợ lý ảo" and the like, read by rule as well as by NLU: while a ticket is open every message goes to
 # the staff, so the way back must not depend on the intent classifier's confidence.
