@@ -89,6 +89,11 @@ def _sqlite_file(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
 
 
+def _sqlite_autocommit_wal(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # BEGIN is ours (below)
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+
 @contextmanager
 def _exclusive(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction that no other upgrader holds at the same time; committed on exit."""
@@ -101,8 +106,11 @@ def _exclusive(engine: Engine) -> Iterator[Connection]:
     elif _sqlite_file(engine):
         # pysqlite does not begin a transaction before DDL: take over BEGIN (SQLAlchemy's documented recipe), on
         # an engine of our own so the store's engine keeps its behaviour.
+        # WAL first, as the store's own connections do: an upgrader that left a new file in rollback-journal mode held
+        # its write lock over the whole migration, and every other process's connect-time switch to WAL (which needs
+        # an exclusive lock) gave up after the store's 2 s with "database is locked" (seen on a loaded CI machine).
         own = create_engine(engine.url, connect_args={"timeout": UPGRADE_WAIT_MS / 1000})
-        event.listen(own, "connect", lambda dbapi, _rec: setattr(dbapi, "isolation_level", None))
+        event.listen(own, "connect", _sqlite_autocommit_wal)
         event.listen(own, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         try:
             with own.begin() as conn:
