@@ -21,10 +21,10 @@ validate-kb: setup ## check the knowledge files
 	$(ACT) -m bot.knowledge.validate knowledge
 
 index: setup ## sync knowledge/ into the knowledge store and publish it (index built or reused)
-	$(ACT) -m bot.search.build
+	$(ACT) -m bot.indexing.build
 
 nlu: index ## generate ask_question examples from the knowledge store (seeded from knowledge/)
-	$(ACT) -m bot.nlu_export $(NLU_GEN)
+	$(ACT) -m bot.indexing.nlu_export $(NLU_GEN)
 
 train: nlu ## train the Rasa model (skipped by Rasa when nothing changed)
 	$(RASA) train --data data $(dir $(NLU_GEN)) --out models --num-threads 2
@@ -55,7 +55,7 @@ admin: index ## start the admin page (needs BOT_ADMIN_ENABLED=1 and an account)
 	$(ACT) -m bot.admin.web
 
 telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN, RELAY_SECRET and make run with the same RELAY_SECRET)
-	$(ACT) -m bot.channels.telegram
+	$(ACT) -m bot.relay.telegram
 
 eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 	$(ACT) -m bench.grade $(URL) $(QUESTIONS)
@@ -67,7 +67,7 @@ bench: index train ## accuracy, retrieval baselines, latency and memory; writes 
 	$(ACT) -m bench.run
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
-	$(ACT) -m bot.search.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
+	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
 
 .PHONY: lock
 # After changing a requirements file: install it into the working environment (without the old lock, which would

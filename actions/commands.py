@@ -12,8 +12,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot import guide, helper, limits
+from bot.core import limits
 from bot.knowledge.model import Entry
+from bot.replies import guide
+from bot.team import mode as helper
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5005"  # `make run`'s Rasa; set BOT_PUBLIC_URL for links that leave this machine
 
@@ -81,7 +83,7 @@ def helper_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict
 
 
 def login(dispatcher: CollectingDispatcher, attempt: helper.LoginAttempt, tracker: Tracker) -> list[dict[str, Any]]:
-    """Check the code against BOT_HELPER_CODES, with the lock-out after wrong codes (bot.helper); the code itself is
+    """Check the code against BOT_HELPER_CODES, with the lock-out after wrong codes (bot.team.mode); the code itself is
     never logged nor kept in a slot."""
     address = limits.client_address(tracker.latest_message.get("metadata"))
     text, ok = helper.limited_login_reply(attempt, services.settings().helper_codes, limits.shared(),

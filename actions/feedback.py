@@ -9,9 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot import limits
-from bot.answers import HUMAN_BUTTON
-from bot.feedback import is_helpful, may_record
+from bot.core import limits
+from bot.replies.answers import HUMAN_BUTTON
+from bot.replies.feedback import is_helpful, may_record
 from bot.store import offload
 
 log = logging.getLogger(__name__)

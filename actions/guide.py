@@ -1,5 +1,5 @@
 """The action behind guided mode: open a guide, move through it, and catch guide words that NLU
-filed under another intent while a guide is open (the logic is in bot/guide.py)."""
+filed under another intent while a guide is open (the logic is in bot/replies/guide.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import commands, services
 from actions.feedback import ActionFeedback
 from actions.questions import BUSY, ActionAnswerQuestion
-from bot import guide
+from bot.replies import guide
 from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
 """Bringing in a person: ask the resident's commune once (handoff_form), then open a ticket that the commune's
-staff answer from the admin page, and tell the team. Logic in bot/handoff.py, bot/directory.py, bot/tickets.py."""
+staff answer from the admin page, and tell the team. Logic in bot/handoff/replies.py, bot/handoff/directory.py,
+bot/handoff/tickets.py."""
 
 from __future__ import annotations
 
@@ -12,14 +13,21 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot import limits
-from bot.directory import UNKNOWN, Directory
-from bot.handoff import LEAVE_BUTTON, ambiguous_commune, ask_commune, handoff_text, ticket_opened, ticket_still_open
+from bot.core import limits
+from bot.handoff.directory import UNKNOWN, Directory
+from bot.handoff.notify import Notifier
+from bot.handoff.replies import (
+    LEAVE_BUTTON,
+    ambiguous_commune,
+    ask_commune,
+    handoff_text,
+    ticket_opened,
+    ticket_still_open,
+)
+from bot.handoff.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice, ticket_refusal
 from bot.knowledge.model import topic_of
-from bot.notify import Notifier
 from bot.store import offload
 from bot.store.tickets import Ticket, Tickets
-from bot.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice, ticket_refusal
 
 log = logging.getLogger(__name__)
 TICKET_SLOT = "ticket_open"

@@ -1,6 +1,6 @@
 """A team member records a resident they helped ("ghi nhận: giúp bà Lan kích hoạt VNeID").
 
-The logic is in bot/help_records.py."""
+The logic is in bot/team/records.py."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.handoff import COMMUNE_SLOT, directory
-from bot import help_records
+from bot.core.privacy import mask
 from bot.knowledge.model import TOPICS, topic_of
-from bot.privacy import mask
 from bot.store import offload
 from bot.store.activity import HelperActivity
+from bot.team import records as help_records
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Actions of helper mode for community digital-technology team members (logic in bot/helper.py)."""
+"""Actions of helper mode for community digital-technology team members (logic in bot/team/mode.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import commands, services
 from actions.questions import BUSY, ActionAnswerQuestion
-from bot import helper
 from bot.search.service import SearchService
+from bot.team import mode as helper
 
 log = logging.getLogger(__name__)
 

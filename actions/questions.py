@@ -11,14 +11,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import commands, services
-from bot import guide, limits
-from bot.answers import Reply, answer_entry, answer_question
-from bot.helper import notes_message
+from bot.core import limits
 from bot.knowledge.model import topic_of
-from bot.question_flood import keeps_text
-from bot.safe_reply import safe_reply
+from bot.replies import guide
+from bot.replies.answers import Reply, answer_entry, answer_question
+from bot.replies.question_flood import keeps_text
+from bot.replies.safe_reply import safe_reply
 from bot.search.service import SearchService
 from bot.store import offload
+from bot.team.mode import notes_message
 
 log = logging.getLogger(__name__)
 BUSY = (
@@ -100,7 +101,7 @@ class ActionAnswerQuestion(Action):
             "low_confidence" if reply.reason == "low_confidence" else "answered")
         if outcome != "answered" and not keeps_text(limits.shared(), tracker.sender_id,
                                                     limits.client_address(tracker.latest_message.get("metadata"))):
-            text = ""  # one sender's flood is counted, not kept for the unanswered list (bot/question_flood.py)
+            text = ""  # one sender's flood is counted, not kept for the unanswered list (bot/replies/question_flood.py)
         # off the reply's path: a locked or unreachable store costs the statistics, never the answer
         offload.in_background("question log", lambda: services.events().record_question(
             outcome, text, reply.entry_id, topic_of(reply.entry_id or ""), reply.confidence))

@@ -6,10 +6,10 @@ import functools
 import logging
 import threading
 
-from bot.privacy import install_log_masking
+from bot.core.privacy import install_log_masking
+from bot.core.settings import Settings
 from bot.search.service import SearchService
-from bot.settings import Settings
-from bot.store.events import Events
+from bot.store.question_log import Events
 
 
 @functools.lru_cache(maxsize=1)

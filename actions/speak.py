@@ -11,8 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot.answers import answer_entry
-from bot.tts import Speaker, SpeechError, audio_message
+from bot.replies.answers import answer_entry
+from bot.speech.tts import Speaker, SpeechError, audio_message
 
 log = logging.getLogger(__name__)
 NOTHING_TO_READ = (

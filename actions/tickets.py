@@ -11,12 +11,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import TICKET_SLOT, ticket_marker, tickets
-from bot import rule_routes, safety
-from bot.handoff import LEAVE_BUTTON
-from bot.rule_routes import FALLBACK_ACTION
+from bot.handoff import rule_routes
+from bot.handoff.replies import LEAVE_BUTTON
+from bot.handoff.rule_routes import FALLBACK_ACTION
+from bot.handoff.tickets import BUTTON_PRESSED, LEFT_NOTE, NO_TICKET, acknowledgement, left_ticket, wants_the_bot_back
+from bot.replies import safety
 from bot.store import offload
 from bot.store.tickets import Ticket
-from bot.tickets import BUTTON_PRESSED, LEFT_NOTE, NO_TICKET, acknowledgement, left_ticket, wants_the_bot_back
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from bot.text import plain
+from bot.core.text import plain
 
 MAX_CHARS = 1500  # longer than this is a wall of text, not an answer
 DECLINE = ["xin loi", "chua co thong tin", "khong tim thay", "chi ho tro", "ngoai pham vi", "chua chac"]

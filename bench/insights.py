@@ -23,11 +23,11 @@ from pathlib import Path
 
 from sklearn.metrics import adjusted_rand_score
 
+from bot.core.settings import ROOT, Settings
+from bot.core.text import deaccent
 from bot.insights.grouping import duplicate_key, group_unanswered
 from bot.search.embcache import EmbeddingCache
 from bot.search.embedder import E5Embedder
-from bot.settings import ROOT, Settings
-from bot.text import deaccent
 
 LABELLED = ROOT / "tests" / "data" / "insights_questions.jsonl"
 

@@ -147,9 +147,9 @@ def main() -> None:
     parser.add_argument("--presidio", action="store_true", help="also score Presidio's own recognisers")
     parser.add_argument("--show", action="store_true", help="list every leak and over-masked item")
     args = parser.parse_args()
-    from bot.privacy import mask
+    from bot.core.privacy import mask
 
-    report("bot.privacy.mask", score(mask), args.show)
+    report("bot.core.privacy.mask", score(mask), args.show)
     if args.vipii:
         report("vipii 0.2.1", score(vipii_masker()), args.show)
     if args.presidio:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import requests
 
+from bot.core.settings import ROOT, Settings
+from bot.indexing.publish import Publisher
 from bot.knowledge.loader import load_entries
-from bot.launch import Bot
 from bot.search.embedder import E5Embedder
-from bot.search.publish import Publisher
-from bot.settings import ROOT, Settings
 from bot.store.knowledge import KnowledgeStore
+from tools.launch import Bot
 
 QUESTIONS = ["quen mat khau vneid", "tra cứu hóa đơn điện tử", "nop ho so tren dich vu cong", "thẻ bhyt trên vneid"]
 MARKER = "Ghi chú đo thời gian xuất bản."

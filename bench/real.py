@@ -82,9 +82,9 @@ def summarise(outcomes: list[Outcome]) -> dict:
 
 def in_process(items: list[dict]) -> list[Outcome]:
     """Grade with the search and decision of this checkout (the published index), without Rasa."""
-    from bot.answers import answer_question
+    from bot.core.settings import Settings
+    from bot.replies.answers import answer_question
     from bot.search.service import SearchService
-    from bot.settings import Settings
 
     service = SearchService.from_settings(Settings.from_env())
     searcher = service.searcher()
@@ -174,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.questions:
         items = load(path)
         if args.url:
+            from bot.core.settings import ROOT
             from bot.knowledge.loader import load_entries
-            from bot.settings import ROOT
 
             titles = {e.title: e.id for e in load_entries(ROOT / "knowledge")}
             outcomes = over_rest(args.url, items, titles)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 
 RAW = ROOT / "tests" / "data" / "real_raw"
 DEV = ROOT / "tests" / "data" / "real_dev.jsonl"

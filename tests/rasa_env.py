@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 
-from bot.launch import RASA, latest_model  # noqa: F401  (re-exported for tests)
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from tools.launch import RASA, latest_model  # noqa: F401  (re-exported for tests)
 
 NLU_GENERATED = ROOT / ".cache" / "nlu"
 

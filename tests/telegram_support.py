@@ -1,4 +1,4 @@
-"""Running the Telegram relay (`python -m bot.channels.telegram`) as a real process against the fake API."""
+"""Running the Telegram relay (`python -m bot.relay.telegram`) as a real process against the fake API."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from bot.launch import free_port, relay_secret
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 from tests.fakes.telegram_api import FakeTelegram
+from tools.launch import free_port, relay_secret
 
 SECRET = "test-webhook-secret_0123456789abcdef"
 
@@ -38,7 +38,7 @@ class Relay:
             "TELEGRAM_BOT_TOKEN": tok,
             "TELEGRAM_API_BASE_URL": fake.url,
             "RASA_REST_URL": rasa_url,
-            "RELAY_SECRET": relay_secret(),  # the same as the Bots this test process starts (bot/launch.py)
+            "RELAY_SECRET": relay_secret(),  # the same as the Bots this test process starts (tools/launch.py)
             "TELEGRAM_LOG_LEVEL": "DEBUG",
             **env,
         }
@@ -49,7 +49,7 @@ class Relay:
         """Start the process and wait until it polls (or has set its webhook)."""
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.channels.telegram"],
+            [sys.executable, "-m", "bot.relay.telegram"],
             cwd=ROOT,
             env=self.env,
             stdout=out,

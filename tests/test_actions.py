@@ -9,12 +9,12 @@ from actions import services
 from actions.feedback import ActionFeedback
 from actions.handoff import ActionHandoff, last_topic
 from actions.questions import BUSY, ActionAnswerQuestion
+from bot.core.settings import Settings
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
-from bot.settings import Settings
 from bot.store import offload
-from bot.store.events import Events
+from bot.store.question_log import Events
 
 
 def make_tracker(text="", intent="ask_question", entities=None, slots=None, sender="test-user") -> Tracker:
@@ -111,7 +111,7 @@ def test_action_server_exposes_every_domain_action():
     import yaml
     from rasa_sdk.executor import ActionExecutor
 
-    from bot.settings import ROOT
+    from bot.core.settings import ROOT
 
     executor = ActionExecutor()
     executor.register_package("actions")

@@ -20,13 +20,13 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from bot.core.settings import ROOT, Settings
+from bot.indexing.publish import Publisher
 from bot.knowledge.loader import load_entries
-from bot.launch import ACTIONS_PY, Bot, free_port, wait_until
-from bot.search.publish import Publisher
-from bot.settings import ROOT, Settings
 from bot.store.accounts import Accounts
-from bot.store.events import Events
 from bot.store.knowledge import SEED_AUTHOR, KnowledgeStore
+from bot.store.question_log import Events
+from tools.launch import ACTIONS_PY, Bot, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 
 ENTRY = {
     "id": "vneid-doi-anh",

@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.admin.web.app import create_app
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.store.accounts import Accounts
 from bot.store.activity import HelperActivity, member_ref
 from bot.store.knowledge import KnowledgeStore

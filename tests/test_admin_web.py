@@ -23,13 +23,13 @@ from starlette.testclient import TestClient
 from bot.admin.web.app import SECURITY_HEADERS, NotReady, create_app
 from bot.admin.web.auth import COOKIE
 from bot.admin.web.throttle import LoginThrottle
-from bot.answers import answer_entry
-from bot.launch import free_port
-from bot.limits import Limiter, MemoryCounters
-from bot.settings import ROOT, Settings
+from bot.core.limits import Limiter, MemoryCounters
+from bot.core.settings import ROOT, Settings
+from bot.replies.answers import answer_entry
 from bot.store.accounts import Accounts
-from bot.store.events import Events
 from bot.store.knowledge import KnowledgeStore
+from bot.store.question_log import Events
+from tools.launch import free_port
 
 PUBLISHER, EDITOR, PASSWORD = "ngoc-anh", "van-ba", "mat-khau-du-dai-1"
 NEW_ENTRY = {
@@ -311,7 +311,7 @@ def test_concurrent_guesses_counted_in_redis_by_two_admin_processes(sqlite_site)
 
     import redis as redis_lib
 
-    from bot.limits import RedisCounters
+    from bot.core.limits import RedisCounters
 
     client = redis_lib.Redis(host="127.0.0.1", port=6379, db=2)
     prefix = f"test-admin-{uuid.uuid4().hex}:"

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from bot.answers import MAX_BUTTONS, answer_entry, answer_question, decline
-from bot.handoff import Contacts, handoff_text
+from bot.core.settings import ROOT
+from bot.handoff.replies import Contacts, handoff_text
+from bot.replies.answers import MAX_BUTTONS, answer_entry, answer_question, decline
 from bot.search.decide import Thresholds
 from bot.search.hybrid import HybridSearcher
 from bot.search.index import build_index, load_index
-from bot.settings import ROOT
 
 ALWAYS = Thresholds(0.0, -1.0, -1.0)
 NEVER = Thresholds(0.0, 9.0, 9.0)

@@ -1,8 +1,8 @@
-"""Finding the ask inside long, story-like messages (bot/ask.py)."""
+"""Finding the ask inside long, story-like messages (bot/core/asking.py)."""
 
 import pytest
 
-from bot.ask import find_ask, strip_fillers
+from bot.core.asking import find_ask, strip_fillers
 
 
 def test_short_message_is_its_own_ask():
@@ -49,7 +49,7 @@ def test_unaccented_chat_story_finds_its_ask():
 
 
 def test_split_asks_finds_two_joined_asks_and_leaves_one_ask_alone():
-    from bot.ask import split_asks
+    from bot.core.asking import split_asks
 
     assert split_asks("đổi số điện thoại và quên mật khẩu thì làm sao") == [
         "đổi số điện thoại", "quên mật khẩu thì làm sao"]

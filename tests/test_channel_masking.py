@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.launch import free_port, wait_until
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer, ZaloWebhook
+from tools.launch import free_port, wait_until
 
 PY_RASA = ROOT / ".venv-rasa" / "bin" / "python"
 APP_ID, OA_SECRET, APP_SECRET = "1234567890123456789", "oa-secret-for-masking", "app-secret-for-masking"
@@ -129,7 +129,7 @@ def test_the_channels_log_holds_no_raw_numbers(channels):
 NLU_CHECK = """
 import json, sys
 from rasa.shared.nlu.training_data.message import Message
-from bot.nlu_secret import SecretIntentClassifier
+from bot.rasa_side.nlu.secret import SecretIntentClassifier
 texts = json.loads(sys.argv[1])
 greet = {"name": "greet", "confidence": 0.95}
 messages = [Message(data={"text": t, "intent": dict(greet), "intent_ranking": [dict(greet)]}) for t in texts]

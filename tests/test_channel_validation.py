@@ -1,11 +1,11 @@
-"""The pure checks of the REST and relay doors (bot/channels/validation.py)."""
+"""The pure checks of the REST and relay doors (bot/rasa_side/channels/validation.py)."""
 
 import hashlib
 import json
 
 import pytest
 
-from bot.channels.validation import (
+from bot.rasa_side.channels.validation import (
     MAX_BODY_BYTES,
     MAX_DEPTH,
     MAX_MESSAGE_CHARS,

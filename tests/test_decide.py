@@ -3,9 +3,9 @@
 import json
 import random
 
-from bot.answers import answer_question
+from bot.indexing.finetune import batches, pairs_for
+from bot.replies.answers import answer_question
 from bot.search.decide import FEATURES, Thresholds, confidence, decide, features
-from bot.search.finetune import batches, pairs_for
 from bot.search.hybrid import Hit, HybridSearcher, SearchResult
 from bot.search.index import build_index, load_index
 from tests.conftest import make_entry
@@ -62,7 +62,7 @@ def test_finetune_batches_never_hold_two_pairs_of_one_entry(small_entries):
 
 
 def test_bars_are_chosen_on_out_of_fold_confidences_with_pages_held_out_together():
-    from bot.search.calibrate import Labelled, fold_of, out_of_fold
+    from bot.indexing.calibrate import Labelled, fold_of, out_of_fold
 
     rng = random.Random(3)
     items = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.directory import UNKNOWN, Directory, Target, main, plain_words, problems, strip_type
-from bot.handoff import NOT_SURE_BUTTON, ambiguous_commune, ask_commune, handoff_text, ticket_opened
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from bot.handoff.directory import UNKNOWN, Directory, Target, main, plain_words, problems, strip_type
+from bot.handoff.replies import NOT_SURE_BUTTON, ambiguous_commune, ask_commune, handoff_text, ticket_opened
 
 SHIPPED = ROOT / "contacts.yml"
 

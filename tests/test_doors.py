@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.launch import free_port, wait_until
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from tools.launch import free_port, wait_until
 
 PY_RASA = ROOT / ".venv-rasa" / "bin" / "python"
 RELAY_SECRET = "relay-secret-for-door-tests_0123456789"

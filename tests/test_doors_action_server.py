@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot import launch
 from bot.action_server import is_loopback, problem, token_accepted
-from bot.launch import ACTIONS_PY, Bot, free_port, wait_until
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from tools import launch
+from tools.launch import ACTIONS_PY, Bot, free_port, wait_until
 
 TOKEN = "action-token-for-tests_0123456789abcdef"
 # What Rasa posts to /webhook; a forged one opened tickets and helper mode for any sender before.

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bot.launch import Bot
-from bot.store.events import Events
+from bot.store.question_log import Events
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 

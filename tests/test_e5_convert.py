@@ -1,4 +1,4 @@
-"""Tests for bot.search.e5_convert: Q4_0 maths, parsing the shipped file, and the converted model."""
+"""Tests for bot.indexing.e5_convert: Q4_0 maths, parsing the shipped file, and the converted model."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a test must never download a model
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.search import e5_convert
-from bot.search.e5_convert import (
+from bot.indexing import e5_convert
+from bot.indexing.e5_convert import (
     QK,
     convert,
     dequantize_q4_0,

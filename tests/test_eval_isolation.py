@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from bot.settings import ROOT
-from bot.text import deaccent
+from bot.core.settings import ROOT
+from bot.core.text import deaccent
 
 EVAL = ROOT.parent / "shared" / "eval" / "questions.jsonl"
 SUFFIXES = {".yml", ".yaml", ".md", ".json", ".jsonl", ".txt", ".csv", ".py"}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.search import follow as follow_mod, service as service_mod
+from bot.core.settings import Settings
+from bot.indexing import follow as follow_mod
+from bot.indexing.follow import ReleaseFollower
+from bot.indexing.publish import Publisher
+from bot.search import service as service_mod
 from bot.search.decide import Thresholds
-from bot.search.follow import ReleaseFollower
 from bot.search.index import current_path
-from bot.search.publish import Publisher
 from bot.search.service import SearchService
-from bot.settings import Settings
 from bot.store.knowledge import KnowledgeStore
 
 

@@ -23,8 +23,8 @@ from bot.admin.web.app import create_app
 from bot.admin.web.auth import COOKIE, LOGIN_COOKIE
 from bot.admin.web.forms import FIELDS
 from bot.admin.web.throttle import LoginThrottle
-from bot.limits import Limiter, MemoryCounters
-from bot.settings import Settings
+from bot.core.limits import Limiter, MemoryCounters
+from bot.core.settings import Settings
 from bot.store import accounts as accounts_module
 from bot.store.accounts import Accounts
 from bot.store.knowledge import KnowledgeStore

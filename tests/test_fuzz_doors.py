@@ -12,9 +12,8 @@ import requests
 from hypothesis import HealthCheck, given, settings, strategies as st
 from telegram import Bot as TelegramBot, Update
 
-from bot.channels.static_files import STATIC_DIR, resolve
-from bot.channels.telegram import read_update
-from bot.channels.validation import (
+from bot.rasa_side.channels.static_files import STATIC_DIR, resolve
+from bot.rasa_side.channels.validation import (
     MAX_SENDER_CHARS,
     SENDER_CHARS,
     Refused,
@@ -22,7 +21,8 @@ from bot.channels.validation import (
     relay_conversation_id,
     web_conversation_id,
 )
-from bot.channels.webchat_inbox import read_inbox
+from bot.rasa_side.channels.webchat_inbox import read_inbox
+from bot.relay.telegram import read_update
 from bot.store.tickets import Tickets
 from tests.test_doors import PAGE_ID, RELAY_SECRET, doors  # noqa: F401  (the module fixture)
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.channels.zalo_events import MAX_BODY_BYTES, Kind, check_webhook
-from bot.privacy import mask
+from bot.core.privacy import mask
+from bot.messengers.zalo_events import MAX_BODY_BYTES, Kind, check_webhook
 from tests.fakes.zalo_api import zalo_signature
 
 APP_ID, SECRET = "360846524940903967", "oa-secret-key-for-fuzzing"

@@ -8,8 +8,11 @@ import re
 import pytest
 import yaml
 
-from bot import answers
-from bot.guide import (
+from bot.core.settings import ROOT
+from bot.core.text import deaccent
+from bot.knowledge.model import MAX_ANSWER_CHARS, source_line
+from bot.replies import answers
+from bot.replies.guide import (
     Command,
     GuideState,
     apply,
@@ -21,9 +24,6 @@ from bot.guide import (
     start,
     start_button,
 )
-from bot.knowledge.model import MAX_ANSWER_CHARS, source_line
-from bot.settings import ROOT
-from bot.text import deaccent
 from tests.conftest import make_entry
 
 ENTRY = make_entry(
@@ -79,8 +79,7 @@ def test_every_typed_guide_example_in_the_training_data_parses():
 
 
 def test_guide_buttons_are_the_answers_buttons():
-    from bot import guide
-
+    from bot.replies import guide
     assert guide.HUMAN_BUTTON == answers.HUMAN_BUTTON and guide.FEEDBACK_BUTTONS == answers.FEEDBACK_BUTTONS
 
 

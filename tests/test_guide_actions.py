@@ -13,12 +13,12 @@ from actions import services
 from actions.guide import ActionGuide
 from actions.helper import ActionHelperLogin, ActionHelperLogout, ActionPrintGuide
 from actions.questions import ActionAnswerQuestion
-from bot.helper import NOTES_HEADING, WELCOME, WRONG_CODE
+from bot.core.settings import Settings
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
-from bot.settings import Settings
-from bot.store.events import Events
+from bot.store.question_log import Events
+from bot.team.mode import NOTES_HEADING, WELCOME, WRONG_CODE
 from tests.conftest import make_entry
 
 CODE = "TCN-4821"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bot.launch import Bot
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 

@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.help_records import ActionRecordHelp
-from bot import help_records
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.store.activity import HelperActivity, member_ref
+from bot.team import records as help_records
 
 CODES = ("TCN01", "TCN02")
 LOGIN = [{"event": "user", "text": "ma to cong nghe so tcn01"},

@@ -11,11 +11,12 @@ import threading
 
 import pytest
 
-from bot import helper, printable
+from bot.core.limits import Limiter, MemoryCounters
+from bot.core.settings import ROOT
 from bot.knowledge.loader import load_entries
-from bot.limits import Limiter, MemoryCounters
+from bot.replies import printable
 from bot.search.index import entry_to_json
-from bot.settings import ROOT
+from bot.team import mode as helper
 from tests.conftest import make_entry
 
 CODES = ("MA123", "tcn-07")
@@ -67,7 +68,7 @@ def test_logout_messages(text, out):
 
 
 def test_a_code_masked_by_the_channel_is_explained():
-    from bot.privacy import mask_incoming  # what the channels pass to Rasa
+    from bot.core.privacy import mask_incoming  # what the channels pass to Rasa
 
     attempt = helper.login_attempt(mask_incoming("/helper TCN 5739"))
     assert attempt == helper.LoginAttempt(None, masked=True)
@@ -164,7 +165,7 @@ def test_the_login_action_counts_per_sender_and_per_address(monkeypatch):
 
     from actions import services
     from actions.helper import ActionHelperLogin
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     monkeypatch.setattr(services, "settings", lambda: replace(Settings.from_env(), helper_codes=CODES))
 
@@ -187,7 +188,7 @@ def test_the_login_action_counts_per_sender_and_per_address(monkeypatch):
 
 # ------------------------------------------------------------------------------------- code strength
 def test_new_codes_are_strong_readable_and_survive_masking():
-    from bot.privacy import mask, mask_incoming
+    from bot.core.privacy import mask, mask_incoming
 
     codes = {helper.new_code() for _ in range(2000)}
     assert len(codes) == 2000

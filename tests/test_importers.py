@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.core.settings import ROOT
 from bot.knowledge.importers import ImportDefaults, ImportFailed, import_file, read_entries
 from bot.knowledge.loader import check_entry
 from bot.knowledge.model import MAX_ANSWER_CHARS, Entry, render_answer, topic_of
-from bot.settings import ROOT
 
 DAY = dt.date(2026, 11, 20)
 DEFAULTS = ImportDefaults(topic="vneid", source="https://vneid.gov.vn/", checked=DAY)

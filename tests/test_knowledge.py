@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.core.settings import ROOT
 from bot.knowledge.loader import KnowledgeError, advice, load_entries
 from bot.knowledge.model import MAX_ANSWER_CHARS, render_answer
 from bot.knowledge.validate import main as validate_main
-from bot.settings import ROOT
 
 GOOD = {
     "id": "vneid-test",

@@ -1,4 +1,4 @@
-"""The rate-limit counters (bot/limits.py): fixed windows, counting before acting, giving back, and the same on the
+"""The rate-limit counters (bot/core/limits.py): fixed windows, counting before acting, giving back, and the same on the
 real Redis at 127.0.0.1:6379 (a missing server fails, not skips), across threads and processes' worth of clients."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import uuid
 import pytest
 import redis
 
-from bot import limits
-from bot.limits import Hit, Limiter, MemoryCounters, RedisCounters, Rule, client_address, limiter_from_env
+from bot.core import limits
+from bot.core.limits import Hit, Limiter, MemoryCounters, RedisCounters, Rule, client_address, limiter_from_env
 
 RULE = Rule("test", 5, 60)
 
@@ -156,10 +156,10 @@ def test_a_feedback_flood_is_thanked_but_not_stored(tmp_path, monkeypatch):
 
     from actions import services
     from actions.feedback import ActionFeedback
-    from bot.feedback import FEEDBACK_PER_ADDRESS, FEEDBACK_PER_SENDER
-    from bot.settings import Settings
+    from bot.core.settings import Settings
+    from bot.replies.feedback import FEEDBACK_PER_ADDRESS, FEEDBACK_PER_SENDER
     from bot.store import offload
-    from bot.store.events import Events
+    from bot.store.question_log import Events
 
     settings = replace(Settings.from_env(), store_url=f"sqlite:///{tmp_path / 'store.db'}")
     events = Events.open(settings.store_url)
@@ -196,11 +196,11 @@ def test_one_sender_fills_the_unanswered_list_with_at_most_its_share(tmp_path, m
 
     from actions import services
     from actions.questions import ActionAnswerQuestion
-    from bot.answers import Reply
-    from bot.question_flood import TEXTS_PER_ADDRESS, TEXTS_PER_SENDER
-    from bot.settings import Settings
+    from bot.core.settings import Settings
+    from bot.replies.answers import Reply
+    from bot.replies.question_flood import TEXTS_PER_ADDRESS, TEXTS_PER_SENDER
     from bot.store import offload
-    from bot.store.events import Events
+    from bot.store.question_log import Events
 
     settings = replace(Settings.from_env(), store_url=f"sqlite:///{tmp_path / 'store.db'}")
     events = Events.open(settings.store_url)

@@ -8,7 +8,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 from scripts.lock import requirement_lines
 
 ENVIRONMENTS = {

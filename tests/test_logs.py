@@ -1,4 +1,4 @@
-"""Process logs (bot/logs.py): each process's file rotates at BOT_LOG_MAX_BYTES keeping BOT_LOG_BACKUPS, and no
+"""Process logs (bot/core/logs.py): each process's file rotates at BOT_LOG_MAX_BYTES keeping BOT_LOG_BACKUPS, and no
 line, traceback included, carries personal data. The action server and Rasa's logging.yml are checked for real."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot import logs
-from bot.launch import RASA, wait_until
-from bot.settings import ROOT
+from bot.core import logs
+from bot.core.settings import ROOT
 from tests.test_doors_action_server import FORGED_CALL, start, stop
+from tools.launch import RASA, wait_until
 
 PHONE = "0912345678"
 CCCD = "001203004567"
@@ -137,7 +137,7 @@ def test_rasa_applies_logging_yml_with_its_own_loader(tmp_path):
 
 def test_the_telegram_relay_logs_to_its_rotating_file_secrets_hidden(tmp_path, monkeypatch, clean_root):
     """The relay keeps its own formatter (it also hides the bot token) and gains the rotating file."""
-    from bot.channels.telegram import configure_logging
+    from bot.relay.telegram import configure_logging
     from tests.test_telegram_relay import webhook_settings
 
     monkeypatch.setenv(logs.DIR_ENV, str(tmp_path))
@@ -145,7 +145,7 @@ def test_the_telegram_relay_logs_to_its_rotating_file_secrets_hidden(tmp_path, m
     settings = webhook_settings(8443)
     configure_logging(settings)
     for i in range(40):
-        logging.getLogger("bot.channels.telegram").warning("chat %s: url bot%s/send %d", PHONE, settings.token, i)
+        logging.getLogger("bot.relay.telegram").warning("chat %s: url bot%s/send %d", PHONE, settings.token, i)
     files = log_files(tmp_path, "telegram")
     assert len(files) > 1 and all(f.stat().st_size <= 1000 for f in files)
     text = "".join(f.read_text(encoding="utf-8") for f in files)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bench.masking import leaks, load, over_masked, score
-from bot.privacy import PLACEHOLDERS, mask
+from bot.core.privacy import PLACEHOLDERS, mask
 
 ROWS = load()
 

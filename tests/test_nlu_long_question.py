@@ -1,4 +1,5 @@
-"""The NLU component that keeps long story-like questions as questions (bot/nlu_long_question.py), in Rasa's env."""
+"""The NLU component that keeps long story-like questions as questions (bot/rasa_side/nlu/long_question.py), in Rasa's
+env."""
 
 import json
 import os
@@ -12,7 +13,7 @@ PY_RASA = RASA.parent / "python"
 CHECK = """
 import json, sys
 from rasa.shared.nlu.training_data.message import Message
-from bot.nlu_long_question import StoryQuestionClassifier
+from bot.rasa_side.nlu.long_question import StoryQuestionClassifier
 cases = json.loads(sys.argv[1])
 messages = [Message(data={"text": t, "intent": {"name": i, "confidence": 0.9},
                           "intent_ranking": [{"name": i, "confidence": 0.9}]}) for t, i in cases]

@@ -8,13 +8,13 @@ from dataclasses import replace
 
 import pytest
 
-from bot.directory import Target
-from bot.launch import free_port
-from bot.notify import Notifier
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.handoff.directory import Target
+from bot.handoff.notify import Notifier
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer
 from tests.telegram_support import token
+from tools.launch import free_port
 
 TOKEN = token(41)
 GROUP, RESIDENT = -1004100, 4101

@@ -6,7 +6,7 @@ import unicodedata
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bot.privacy import MaskingFilter, mask, mask_incoming, placeholders_in
+from bot.core.privacy import MaskingFilter, mask, mask_incoming, placeholders_in
 
 
 def test_mask_removes_ids_phones_otps_and_cards():
@@ -124,7 +124,7 @@ def test_a_landline_is_kept_for_an_office_but_masked_as_the_residents_own():
 
 
 def test_log_timestamps_and_times_stay_readable_but_a_number_after_a_date_does_not():
-    line = "2026-12-06 07:35:28,883 WARNING bot.channels.telegram: chat abc: Rasa unavailable (HTTP 404)"
+    line = "2026-12-06 07:35:28,883 WARNING bot.relay.telegram: chat abc: Rasa unavailable (HTTP 404)"
     assert mask(line) == line and mask("2026-12-06T07:35:28 x") == "2026-12-06T07:35:28 x"
     assert mask("hẹn 12-05-2024 0912 345 678") == "hẹn 12-05-2024 [số điện thoại]"
     assert mask("sđt 0912  345 678") == "sđt [số điện thoại]"  # a double space is still one number
@@ -172,8 +172,8 @@ def test_long_and_odd_input_is_masked_quickly_without_errors():
 
 
 def test_helper_codes_and_numbers_typed_to_the_bot_never_reach_a_ticket_or_the_teams_notice(tmp_path):
+    from bot.handoff.tickets import conversation, resident_words, team_notice
     from bot.store.tickets import Tickets
-    from bot.tickets import conversation, resident_words, team_notice
 
     events = [
         {"event": "user", "text": mask_incoming("mã tổ công nghệ số TCN5739")},  # as the channel stored it

@@ -18,19 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.launch import Bot
-from bot.safety import PERSONAL_NOTE, SECRET_WARNING
+from bot.replies.safety import PERSONAL_NOTE, SECRET_WARNING
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer, ZaloWebhook
 from tests.telegram_support import Relay, token
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 
 APP_ID, OA_SECRET, APP_SECRET = "360846524940903967", "oa-secret-privacy", "app-secret-privacy"
 CREDENTIALS = """\
-bot.channels.rest.ValidatedRestInput:
-bot.channels.relay.RelayInput:
-bot.channels.zalo.ZaloInput:
+bot.rasa_side.channels.rest.ValidatedRestInput:
+bot.rasa_side.channels.relay.RelayInput:
+bot.rasa_side.channels.zalo.ZaloInput:
   app_id: ${ZALO_APP_ID}
   oa_secret_key: ${ZALO_OA_SECRET_KEY}
   app_secret: ${ZALO_APP_SECRET}

@@ -12,13 +12,13 @@ from dataclasses import replace
 import pytest
 import requests
 
+from bot.core.settings import ROOT, Settings
+from bot.indexing.publish import Publisher
 from bot.knowledge.loader import load_entries
-from bot.launch import Bot
 from bot.search.embedder import E5Embedder
 from bot.search.index import current_path
-from bot.search.publish import Publisher
-from bot.settings import ROOT, Settings
 from bot.store.knowledge import KnowledgeStore
+from tools.launch import Bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 QUESTIONS = ["quen mat khau vneid", "tra cứu hóa đơn điện tử", "nop ho so tren dich vu cong", "xin chào",
@@ -100,7 +100,7 @@ def test_publish_under_a_stream_of_questions_fails_none(world):
 def test_a_failed_build_leaves_the_previous_index_serving(world, monkeypatch):
     bot, publisher, _store = world
     serving = current_path(publisher.settings.index_dir)
-    monkeypatch.setattr("bot.search.publish.build_index", lambda *a, **k: (_ for _ in ()).throw(OSError("đĩa đầy")))
+    monkeypatch.setattr("bot.indexing.publish.build_index", lambda *a, **k: (_ for _ in ()).throw(OSError("đĩa đầy")))
     release = publisher.publish_and_wait("kiem-thu", progress_bar=False)
     assert release.status == "failed" and "đĩa đầy" in release.message
     assert current_path(publisher.settings.index_dir) == serving

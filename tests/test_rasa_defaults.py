@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from bot.launch import RASA
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from tools.launch import RASA
 
 FIND_TEST_STORIES = """
 import rasa.shared.data as data

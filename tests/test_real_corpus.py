@@ -47,7 +47,7 @@ def test_labels_name_existing_entries():
 
 def test_held_out_questions_never_reach_entries_or_training_data():
     """No real_test question is a way of asking in the knowledge base or an NLU example."""
-    from bot.text import plain
+    from bot.core.text import plain
 
     test_qs = {plain(it["q"]) for it in records(RAW) if it in split(records(RAW))[1]}
     entry_texts = {plain(q) for e in load_entries(repo_path("knowledge")) for q in (e.title, *e.questions)}
@@ -57,7 +57,7 @@ def test_held_out_questions_never_reach_entries_or_training_data():
 
 
 def test_the_fresh_held_out_set_shares_no_page_with_the_corpus_and_no_text_with_entries():
-    from bot.text import plain
+    from bot.core.text import plain
 
     fresh = [json.loads(line) for line in (RAW.parent / "real_fresh.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(fresh) >= 75

@@ -1,4 +1,5 @@
-"""The safety notice for typed secrets (bot/safety.py) and the reply built around it (bot/safe_reply.py)."""
+"""The safety notice for typed secrets (bot/replies/safety.py) and the reply built around it
+(bot/replies/safe_reply.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import json
 import pytest
 import yaml
 
-from bot.answers import FEEDBACK_BUTTONS, HUMAN_BUTTON, Reply, ask_button, decline
+from bot.core.privacy import mask
+from bot.core.settings import ROOT
 from bot.knowledge.loader import load_entries
-from bot.privacy import mask
-from bot.safe_reply import ASK_OR_PERSON, SAFETY_ENTRY_ID, safe_reply
-from bot.safety import PERSONAL_NOTE, SECRET_WARNING, Level, asks_something, notice_for, question_part
-from bot.settings import ROOT
+from bot.replies.answers import FEEDBACK_BUTTONS, HUMAN_BUTTON, Reply, ask_button, decline
+from bot.replies.safe_reply import ASK_OR_PERSON, SAFETY_ENTRY_ID, safe_reply
+from bot.replies.safety import PERSONAL_NOTE, SECRET_WARNING, Level, asks_something, notice_for, question_part
 from tests.conftest import make_entry
 
 SAFETY_ENTRY = make_entry(

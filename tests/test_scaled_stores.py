@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from bot.launch import Bot
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc"]

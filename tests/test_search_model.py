@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from bot.search.calibrate import carries
+from bot.core.settings import ROOT, Settings
+from bot.core.text import deaccent
+from bot.indexing.calibrate import carries
 from bot.search.decide import decide
 from bot.search.service import SearchService
-from bot.settings import ROOT, Settings
-from bot.text import deaccent
 
 pytestmark = pytest.mark.model
 QUESTIONS = [json.loads(line) for line in (ROOT / "tests/data/questions.jsonl").read_text(encoding="utf-8").splitlines()

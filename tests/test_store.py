@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from bot.core.settings import ROOT
 from bot.knowledge.export import export_entries
 from bot.knowledge.loader import load_entries
-from bot.settings import ROOT
 from bot.store import schema
 from bot.store.accounts import Accounts
-from bot.store.events import Events
 from bot.store.knowledge import Conflict, KnowledgeStore, NotFound, ValidationFailed
+from bot.store.question_log import Events
 
 RAW = {
     "id": "vneid-doi-anh",

@@ -19,7 +19,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert, inspect, select, text
 
-from bot.localtime import utcnow
+from bot.core.localtime import utcnow
 from bot.store import migrate, schema, schema_version
 from bot.store.outbox import Outbox
 

@@ -26,15 +26,15 @@ from actions.handoff import ActionHandoff
 from actions.help_records import ActionRecordHelp
 from actions.questions import ActionAnswerQuestion
 from actions.tickets import ActionLeaveTicket, ActionRelayToStaff
-from bot import help_records
+from bot.core.settings import Settings
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
-from bot.settings import Settings
 from bot.store import offload
-from bot.store.events import Events
 from bot.store.knowledge import KnowledgeStore
+from bot.store.question_log import Events
 from bot.store.tickets import Tickets
+from bot.team import records as help_records
 
 REPLY_WITHIN_S = 2.0
 MAX_STALL_S = 0.25  # the loop may pause for the search itself (fake embedder, a few ms), never for the store

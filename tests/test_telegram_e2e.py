@@ -1,5 +1,5 @@
 """End to end over Telegram: the real Rasa model and action server (`Bot`), the relay as a real process
-(`python -m bot.channels.telegram`), and a local fake of the Telegram Bot API standing in for Telegram.
+(`python -m bot.relay.telegram`), and a local fake of the Telegram Bot API standing in for Telegram.
 Users' updates are injected into the fake; the assertions read what the relay sent to it."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bot.channels.telegram_format import APOLOGY, EDITED, GROUP_HINT, MAX_MESSAGE, TEXT_ONLY, WELCOME, tg_len
-from bot.launch import Bot, free_port
+from bot.messengers.telegram_format import APOLOGY, EDITED, GROUP_HINT, MAX_MESSAGE, TEXT_ONLY, WELCOME, tg_len
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegram
 from tests.parity import IDS as PARITY_IDS, five_questions
 from tests.telegram_support import SECRET, Relay, closed_port_url, token
+from tools.launch import Bot, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from bot.channels.telegram_config import DEFAULT_RASA_URL, ConfigError, TelegramSettings
-from bot.channels.telegram_format import (
+from bot.core.privacy import mask
+from bot.messengers.telegram_format import (
     APOLOGY,
     BUTTONS_ONLY,
     GROUP_HINT,
@@ -27,7 +27,7 @@ from bot.channels.telegram_format import (
     tg_len,
     to_telegram,
 )
-from bot.privacy import mask
+from bot.relay.config import DEFAULT_RASA_URL, ConfigError, TelegramSettings
 
 TOKEN = "123456789:AAH-test_token_for_unit_tests_0123"
 SECRET = "s3cret-token_with-enough_length"

@@ -14,8 +14,11 @@ import httpx
 import pytest
 from telegram.error import BadRequest, RetryAfter
 
-import bot.channels.telegram as relay_module
-from bot.channels.telegram import (
+import bot.relay.telegram as relay_module
+from bot.core.settings import ROOT
+from bot.messengers.telegram_format import Button, Outgoing
+from bot.relay.config import TelegramSettings
+from bot.relay.telegram import (
     RELAY,
     ChatLocks,
     RasaClient,
@@ -25,12 +28,9 @@ from bot.channels.telegram import (
     send,
     webhook_server,
 )
-from bot.channels.telegram_config import TelegramSettings
-from bot.channels.telegram_format import Button, Outgoing
-from bot.launch import free_port
-from bot.settings import ROOT
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram_support import SECRET, token
+from tools.launch import free_port
 
 UPDATE = {
     "update_id": 7001,
@@ -218,7 +218,7 @@ def test_log_lines_are_masked_and_secrets_redacted():
 def run_relay(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot.channels.telegram"],
+        [sys.executable, "-m", "bot.relay.telegram"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.text import AccentRestorer, deaccent, expand_abbreviations, search_terms, words
+from bot.core.text import AccentRestorer, deaccent, expand_abbreviations, search_terms, words
 
 
 def test_deaccent_handles_d_and_tones():

@@ -14,12 +14,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import handoff as handoff_actions, services
 from actions.handoff import ActionAskCommune, ActionHandoff, ValidateHandoffForm
 from actions.tickets import ActionLeaveTicket, ActionRelayToStaff
-from bot.directory import UNKNOWN
-from bot.handoff import LEAVE_BUTTON, ambiguous_commune
-from bot.safety import SECRET_WARNING
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.handoff.directory import UNKNOWN
+from bot.handoff.replies import LEAVE_BUTTON, ambiguous_commune
+from bot.handoff.tickets import BUTTON_PRESSED, NO_TICKET, TOO_MANY_TICKETS
+from bot.replies.safety import SECRET_WARNING
 from bot.store.tickets import Tickets
-from bot.tickets import BUTTON_PRESSED, NO_TICKET, TOO_MANY_TICKETS
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram_support import token
 

@@ -1,4 +1,5 @@
-"""Pure ticket rules (bot/tickets.py) and the routing back to the bot when a ticket was closed (bot/rule_routes.py),
+"""Pure ticket rules (bot/handoff/tickets.py) and the routing back to the bot when a ticket was closed
+(bot/handoff/rule_routes.py),
 checked against the real domain and rules files."""
 
 from __future__ import annotations
@@ -6,10 +7,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot import rule_routes
-from bot.limits import Limiter, MemoryCounters
-from bot.settings import ROOT
-from bot.tickets import (
+from bot.core.limits import Limiter, MemoryCounters
+from bot.core.settings import ROOT
+from bot.handoff import rule_routes
+from bot.handoff.tickets import (
     BUSY_TEAM,
     BUTTON_PRESSED,
     TICKETS_PER_HOUR,

@@ -1,4 +1,4 @@
-"""A ticket's whole life, end to end: the real bot (Rasa + action server, bot.launch.Bot), the real Telegram relay
+"""A ticket's whole life, end to end: the real bot (Rasa + action server, tools.launch.Bot), the real Telegram relay
 against the fake Telegram Bot API, the admin page (Starlette TestClient on the bot's own store), and the web chat
 page in Debian's Chromium polling its inbox.
 
@@ -24,10 +24,9 @@ from playwright.sync_api import expect
 from starlette.testclient import TestClient
 
 from bot.admin.web.app import create_app
-from bot.channels.telegram_format import APOLOGY
-from bot.launch import Bot
-from bot.localtime import VIETNAM_TZ
-from bot.settings import Settings
+from bot.core.localtime import VIETNAM_TZ
+from bot.core.settings import Settings
+from bot.messengers.telegram_format import APOLOGY
 from bot.store.accounts import Accounts
 from bot.store.activity import member_ref
 from bot.store.tickets import Tickets
@@ -36,6 +35,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram_support import Relay, token
 from tests.test_admin_web import PASSWORD, Person
 from tests.test_webchat_e2e import PAGE_PATH, Chat, browser  # noqa: F401  (the browser fixture)
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.localtime import VIETNAM_TZ
-from bot.privacy import mask
-from bot.settings import ROOT
+from bot.core.localtime import VIETNAM_TZ
+from bot.core.privacy import mask
+from bot.core.settings import ROOT
 from bot.store.activity import BOM, CSV_HEADER, HelperActivity, member_ref, month_bounds, report_csv
 from bot.store.tickets import CLOSED, OPEN, TicketClosed, TicketNotFound, Tickets, new_code, normal_code
 
@@ -186,7 +186,7 @@ def test_monthly_report_filters_by_vietnam_month_and_commune(store_url):
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 INBOX_SCRIPT = """
 import json, sys, sqlalchemy
-from bot.channels.webchat_inbox import read_inbox
+from bot.rasa_side.channels.webchat_inbox import read_inbox
 from bot.store.schema import engine_for
 url, sender, after = sys.argv[1:4]
 status, body = read_inbox(url, sender, after or None)

@@ -1,5 +1,5 @@
-"""Spoken replies: what is read (bot/tts_text.py), the audio made by the real espeak-ng / opusenc / lame
-(bot/tts.py), its cache and its failures, the "Nghe" action, and how the Telegram and Zalo channels carry it."""
+"""Spoken replies: what is read (bot/speech/reading.py), the audio made by the real espeak-ng / opusenc / lame
+(bot/speech/tts.py), its cache and its failures, the "Nghe" action, and how the Telegram and Zalo channels carry it."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services, speak as speak_action
-from bot.answers import LISTEN_BUTTON, MAX_BUTTONS, answer_entry
-from bot.channels.telegram_format import AUDIO_UNAVAILABLE as TG_UNAVAILABLE, CallbackStore, VoiceNote, to_telegram
-from bot.channels.zalo_events import AUDIO_UNAVAILABLE as ZALO_UNAVAILABLE, zalo_messages
+from bot.core.settings import Settings
+from bot.messengers.telegram_format import AUDIO_UNAVAILABLE as TG_UNAVAILABLE, CallbackStore, VoiceNote, to_telegram
+from bot.messengers.zalo_events import AUDIO_UNAVAILABLE as ZALO_UNAVAILABLE, zalo_messages
+from bot.replies.answers import LISTEN_BUTTON, MAX_BUTTONS, answer_entry
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
-from bot.settings import Settings
-from bot.tts import AUDIO_ROUTE, MAX_CACHED_FILES, Speaker, SpeechError, audio_message, audio_name, audio_path
-from bot.tts_text import CUT_NOTE, URL_SPOKEN, speakable
+from bot.speech.reading import CUT_NOTE, URL_SPOKEN, speakable
+from bot.speech.tts import AUDIO_ROUTE, MAX_CACHED_FILES, Speaker, SpeechError, audio_message, audio_name, audio_path
 
 TOOLS = ("espeak-ng", "opusenc", "opusdec", "lame")
 needs_tools = pytest.mark.skipif(
@@ -173,7 +173,7 @@ def test_different_text_voice_or_speed_gets_another_file(spoken):
 
 @needs_tools
 def test_the_cache_stays_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr("bot.tts.MAX_CACHED_FILES", 4)
+    monkeypatch.setattr("bot.speech.tts.MAX_CACHED_FILES", 4)
     speaker = Speaker(tmp_path)
     for i in range(3):
         speaker.speak(f"Câu số {i}.", formats=("ogg",))  # wav + ogg each
@@ -359,7 +359,7 @@ class StubBot:
 
 
 async def test_relay_uploads_the_file_it_fetched_and_apologises_when_it_cannot():
-    from bot.channels.telegram import RasaUnavailable, send
+    from bot.relay.telegram import RasaUnavailable, send
 
     note = [to_telegram([custom(f"{AUDIO_ROUTE}{NAME}.ogg", "", 12.2)], CallbackStore())[0]]
     fetched: list[str] = []

@@ -18,20 +18,20 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from actions.speak import NOTHING_TO_READ
-from bot.launch import Bot
-from bot.tts import AUDIO_ROUTE, audio_name
+from bot.speech.tts import AUDIO_ROUTE, audio_name
 from tests.fakes.telegram_api import FakeTelegram, is_ogg_opus
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer, ZaloWebhook
 from tests.telegram_support import Relay, token
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 
 APP_ID, OA_SECRET, APP_SECRET = "360846524940903967", "oa-secret-tts", "app-secret-tts"
 CREDENTIALS = """\
-bot.channels.rest.ValidatedRestInput:
-bot.channels.relay.RelayInput:
-bot.channels.webchat.WebChatInput:
-bot.channels.zalo.ZaloInput:
+bot.rasa_side.channels.rest.ValidatedRestInput:
+bot.rasa_side.channels.relay.RelayInput:
+bot.rasa_side.channels.webchat.WebChatInput:
+bot.rasa_side.channels.zalo.ZaloInput:
   app_id: ${ZALO_APP_ID}
   oa_secret_key: ${ZALO_OA_SECRET_KEY}
   app_secret: ${ZALO_APP_SECRET}

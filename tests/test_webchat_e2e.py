@@ -13,8 +13,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.launch import Bot
 from tests.parity import five_questions
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-CREDENTIALS = "bot.channels.rest.ValidatedRestInput:\nbot.channels.webchat.WebChatInput:\n"
+CREDENTIALS = "bot.rasa_side.channels.rest.ValidatedRestInput:\nbot.rasa_side.channels.webchat.WebChatInput:\n"
 REPLY_TIMEOUT_MS = 60_000
 PAGE_PATH = "/webhooks/webchat/"
 

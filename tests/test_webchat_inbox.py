@@ -1,10 +1,10 @@
-"""The web chat inbox's checks (bot/channels/webchat_inbox.py), called directly on a SQLite ticket store."""
+"""The web chat inbox's checks (bot/rasa_side/channels/webchat_inbox.py), called directly on a SQLite ticket store."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.channels.webchat_inbox import read_inbox
+from bot.rasa_side.channels.webchat_inbox import read_inbox
 from bot.store.tickets import Tickets
 
 PAGE_ID = "web-0123456789abcdef01234567"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.channels.static_files import CONTENT_TYPES, INDEX, SECURITY_HEADERS, STATIC_DIR, headers_for, resolve
+from bot.rasa_side.channels.static_files import CONTENT_TYPES, INDEX, SECURITY_HEADERS, STATIC_DIR, headers_for, resolve
 
 PAGE = (STATIC_DIR / INDEX).read_text(encoding="utf-8")
 SCRIPT = (STATIC_DIR / "chat.js").read_text(encoding="utf-8")

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from bot.channels.zalo_client import API_BASE_URL, OAUTH_BASE_URL, ZaloClient, ZaloSettings
-from bot.channels.zalo_tokens import TokenStore
+from bot.messengers.zalo_client import API_BASE_URL, OAUTH_BASE_URL, ZaloClient, ZaloSettings
+from bot.messengers.zalo_tokens import TokenStore
 from tests.fakes.zalo_api import FakeTransport, FakeZalo
 
 USER = "2512523625412515"
@@ -162,7 +162,7 @@ async def test_network_errors_and_odd_answers_are_failures(fake, tmp_path):
 
     class Weird(FakeTransport):
         async def post(self, *a, **k):
-            from bot.channels.zalo_client import HttpReply
+            from bot.messengers.zalo_client import HttpReply
 
             return HttpReply(502, None)
 

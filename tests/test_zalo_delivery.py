@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.launch import free_port, wait_until
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 from bot.store.outbox import Outbox
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer, ZaloWebhook
+from tools.launch import free_port, wait_until
 
 PY_RASA = ROOT / ".venv-rasa" / "bin" / "python"
 APP_ID, OA_SECRET, APP_SECRET = "1234567890123456789", "oa-secret-for-tests", "app-secret-for-tests"

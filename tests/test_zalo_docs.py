@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from bot.channels.zalo_client import ZaloSettings
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from bot.messengers.zalo_client import ZaloSettings
 
 DOC = (ROOT / "docs" / "zalo.md").read_text(encoding="utf-8")
 RUN = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")

@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.launch import Bot
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer, Sent, ZaloWebhook
 from tests.parity import IDS as PARITY_IDS, five_questions
+from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
 
 APP_ID, OA_SECRET, APP_SECRET = "360846524940903967", "oa-secret-e2e", "app-secret-e2e"
 CREDENTIALS = """\
-bot.channels.rest.ValidatedRestInput:
-bot.channels.zalo.ZaloInput:
+bot.rasa_side.channels.rest.ValidatedRestInput:
+bot.rasa_side.channels.zalo.ZaloInput:
   app_id: ${ZALO_APP_ID}
   oa_secret_key: ${ZALO_OA_SECRET_KEY}
   app_secret: ${ZALO_APP_SECRET}

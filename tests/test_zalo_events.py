@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.channels.zalo_events import (
+from bot.messengers.zalo_events import (
     MAX_BODY_BYTES,
     MAX_BUTTON_TITLE,
     MAX_BUTTONS,
@@ -321,7 +321,7 @@ def test_deduper_memory_is_bounded():
                          ids=["60k-brackets", "12k-objects", "21-deep"])
 @pytest.mark.parametrize("header", ["mac=" + "0" * 64, None], ids=["signed-garbage", "unsigned"])
 def test_deep_nesting_is_400_before_json_is_parsed(raw, header, monkeypatch):
-    import bot.channels.zalo_events as events
+    import bot.messengers.zalo_events as events
 
     def no_parse(*a, **k):
         raise AssertionError("json.loads reached")
@@ -339,7 +339,7 @@ def test_brackets_inside_texts_are_not_nesting():
 
 
 def test_a_real_event_nests_well_within_the_limit():
-    from bot.channels.zalo_events import nesting_depth_exceeds
+    from bot.messengers.zalo_events import nesting_depth_exceeds
 
     assert not nesting_depth_exceeds(HOOK.encode(HOOK.location("1")))
     assert nesting_depth_exceeds(b"[" * 21) and not nesting_depth_exceeds(b"[" * 20 + b"]" * 20)
@@ -365,7 +365,7 @@ def test_signed_event_from_2020_is_refused():
 
 
 def test_freshness_window_edges():
-    from bot.channels.zalo_events import MAX_CLOCK_SKEW_S, MAX_EVENT_AGE_S
+    from bot.messengers.zalo_events import MAX_CLOCK_SKEW_S, MAX_EVENT_AGE_S
 
     def status(sent_at: float) -> int:
         raw, header = signed(at(sent_at))

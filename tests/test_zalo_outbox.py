@@ -11,11 +11,11 @@ import socket
 import pytest
 from sqlalchemy import select
 
-from bot.channels.zalo_client import ZaloClient
-from bot.channels.zalo_outbox import ZaloOutbox
-from bot.channels.zalo_seen import KEY_PREFIX, SeenEvents
-from bot.channels.zalo_tokens import TokenStore
-from bot.notify import HttpxTransport
+from bot.handoff.notify import HttpxTransport
+from bot.messengers.zalo_client import ZaloClient
+from bot.messengers.zalo_tokens import TokenStore
+from bot.rasa_side.channels.zalo_outbox import ZaloOutbox
+from bot.rasa_side.channels.zalo_seen import KEY_PREFIX, SeenEvents
 from bot.store.outbox import Outbox
 from bot.store.schema import engine_for, outbox
 from tests.fakes.zalo_api import FakeTransport, FakeZalo, FakeZaloServer
@@ -218,7 +218,7 @@ async def test_a_store_that_is_down_still_answers_once(fake, tmp_path, caplog):
 
 
 async def test_a_store_down_at_start_up_is_opened_once_it_is_back(fake, tmp_path, monkeypatch, caplog):
-    import bot.channels.zalo_outbox as module
+    import bot.rasa_side.channels.zalo_outbox as module
 
     clock = Clock()
     box = ZaloOutbox.open(client_for(fake, tmp_path), f"postgresql://nobody@127.0.0.1:{free_port()}/none",

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from bot.channels.zalo_tokens import TokenPair, TokenStore, fingerprint, write_json_atomic
-from bot.settings import ROOT
+from bot.core.settings import ROOT
+from bot.messengers.zalo_tokens import TokenPair, TokenStore, fingerprint, write_json_atomic
 
 OLD = TokenPair("access-old", "refresh-old", 1_900_000_000.0, fingerprint("refresh-seed"))
 NEW = TokenPair("access-new", "refresh-new", 1_900_090_000.0, fingerprint("refresh-seed"))
@@ -102,7 +102,7 @@ CRASH = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from bot.channels import zalo_tokens as zt
+    from bot.messengers import zalo_tokens as zt
     real_fdopen = os.fdopen
 
     class Torn:  # writes half of what it is given, then the process dies: power cut, OOM kill

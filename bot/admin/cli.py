@@ -16,13 +16,13 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.localtime import utcnow
+from bot.core.settings import Settings
 from bot.knowledge.export import export_entries
 from bot.knowledge.importers import ImportDefaults, ImportFailed, read_entries
 from bot.knowledge.loader import KnowledgeError, advice, load_entries
 from bot.knowledge.model import TOPICS, render_answer
 from bot.knowledge.staleness import due_for_review
-from bot.localtime import utcnow
-from bot.settings import Settings
 from bot.store.accounts import ROLES, Accounts
 from bot.store.knowledge import Conflict, KnowledgeStore, NotFound, ValidationFailed, validate
 
@@ -218,7 +218,7 @@ class Cli:
         return OK
 
     def publish(self, args) -> int:
-        from bot.search.publish import Publisher
+        from bot.indexing.publish import Publisher
 
         release = Publisher(self.store, self.settings).publish_and_wait(self.author, progress_bar=True)
         self.audit("publish", f"release {release.id}", release.status + " " + release.message)
@@ -287,8 +287,7 @@ class Cli:
 
 def helper_code(args) -> int:
     """New helper-mode codes of known strength, or a check of the configured ones (printed by position only)."""
-    from bot import helper
-
+    from bot.team import mode as helper
     if args.action == "new":
         for _ in range(args.count):
             print(helper.new_code())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.core.text import deaccent, expand_abbreviations, is_accented, words
 from bot.insights.grouping import QuestionGroup, content_words, strip_placeholders
 from bot.knowledge.model import TOPICS
-from bot.text import deaccent, expand_abbreviations, is_accented, words
 
 # Phrases (de-accented, abbreviations expanded) that point to a topic, with their weight: a weak
 # hint ("otp" is asked about everywhere) loses to a strong one ("vneid") in the same question.

@@ -35,13 +35,13 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 from scipy.spatial.distance import squareform
 
+from bot.core.localtime import as_utc, utcnow
+from bot.core.text import deaccent, expand_abbreviations, is_accented, words
 from bot.insights.records import field
-from bot.localtime import as_utc, utcnow
-from bot.text import deaccent, expand_abbreviations, is_accented, words
 
 Embed = Callable[[list[str]], np.ndarray]
 
-# What bot.privacy.mask (and any later masking) puts in place of personal numbers: "[mã số]".
+# What bot.core.privacy.mask (and any later masking) puts in place of personal numbers: "[mã số]".
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
 RECENT_DAYS = 7
 EXAMPLES = 5

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from bot.localtime import VIETNAM_TZ, as_utc, utcnow
+from bot.core.localtime import VIETNAM_TZ, as_utc, utcnow
 
 
 def field(record: Any, name: str, default: Any = None) -> Any:

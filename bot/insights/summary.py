@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from bot.core.localtime import as_utc, utcnow
 from bot.insights.records import field, local_midnight
-from bot.localtime import as_utc, utcnow
 
 ANSWERED = "answered"
 

@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bot.core.text import deaccent
 from bot.knowledge.model import MAX_ANSWER_CHARS, TOPICS, Entry, render_answer
-from bot.text import deaccent
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ADVISED_QUESTIONS = 4  # fewer still works (title and answer are searched too) but is found less often

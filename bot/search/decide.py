@@ -27,7 +27,7 @@ import numpy as np
 from bot.knowledge.model import topic_of
 from bot.search.hybrid import SearchResult
 
-# Longer than this, a message is searched by its asking clause too (bot/ask.py SHORT_WORDS) and gets the long
+# Longer than this, a message is searched by its asking clause too (bot/core/asking.py SHORT_WORDS) and gets the long
 # regime's model and bars. Measured on real_dev: residents' 15-25-word questions behave like their stories, not
 # like our own short questions, and with the bar at 25 words the short model (fitted mostly on our own questions)
 # answered them too readily.
@@ -84,7 +84,7 @@ class Thresholds:
     coverage_weight: float = 0.04
     min_confidence: float = 0.90  # answer_at
     min_confidence_out_of_scope: float = 0.95  # NLU judged the message off-topic: answer only when sure
-    clarify_at: float | None = None  # ask back from here; None: the older coverage/cosine rule (bot/answers.py)
+    clarify_at: float | None = None  # ask back from here; None: the older coverage/cosine rule (bot/replies/answers.py)
     weights: tuple[float, ...] = field(default=())  # logistic model over FEATURES; () means the older formula
     bias: float = 0.0
     # Longer messages (over STORY_WORDS words) are another regime (mushier cosines, more words by chance): their own

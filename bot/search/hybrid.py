@@ -11,19 +11,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.ask import find_ask
+from bot.core.asking import find_ask
+from bot.core.text import AccentRestorer
 from bot.knowledge.model import Entry
 from bot.search.embedder import Embedder
 from bot.search.index import BuiltIndex
 from bot.search.lexical import LexicalIndex
-from bot.text import AccentRestorer
 
 # Measured on tests/data/questions.jsonl (as typed and de-accented): BM25 alone finds the right
 # entry first more often than e5 alone (85% vs 65%), so its ranks weigh double; a small k lets
 # the first ranks dominate on a corpus of a few hundred entries.
 RRF_K = 2
 LEXICAL_WEIGHT = 2.0
-# A long message is searched twice, whole and by its asking clause (bot/ask.py); the ask's
+# A long message is searched twice, whole and by its asking clause (bot/core/asking.py); the ask's
 # share of the cosine and its extra BM25 weight were chosen on tests/data/real_dev.jsonl.
 ASK_COSINE_SHARE = 0.5
 ASK_LEXICAL_BOOST = 0.0  # measured: the ask helps the cosine; BM25 does best on the whole (cleaned) message

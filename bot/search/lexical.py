@@ -8,7 +8,7 @@ from collections import Counter
 import bm25s
 import numpy as np
 
-from bot.text import search_terms
+from bot.core.text import search_terms
 
 
 class LexicalIndex:

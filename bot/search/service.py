@@ -11,13 +11,13 @@ import threading
 import time
 from pathlib import Path
 
+from bot.core.settings import Settings
+from bot.indexing.follow import ReleaseFollower
 from bot.search.decide import Thresholds
 from bot.search.embcache import EmbeddingCache
 from bot.search.embedder import E5Embedder, Embedder
-from bot.search.follow import ReleaseFollower
 from bot.search.hybrid import HybridSearcher
 from bot.search.index import POINTER, current_path, load_index
-from bot.settings import Settings
 from bot.store.knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)

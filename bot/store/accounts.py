@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from bot.localtime import utcnow
+from bot.core.localtime import utcnow
 from bot.store.schema import as_utc, audit, engine_for, sessions, users
 
 ROLES = ("editor", "publisher")  # a publisher can do everything an editor can, and publish/roll back

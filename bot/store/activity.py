@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from bot.localtime import VIETNAM_TZ, utcnow
-from bot.privacy import mask
+from bot.core.localtime import VIETNAM_TZ, utcnow
+from bot.core.privacy import mask
 from bot.store.schema import as_utc, engine_for, helper_activity
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

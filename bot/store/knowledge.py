@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from bot.core.localtime import utcnow
+from bot.core.text import plain
 from bot.knowledge.loader import Problem, check_entry
 from bot.knowledge.model import TOPICS, Entry, topic_of
-from bot.localtime import utcnow
 from bot.store.schema import as_utc, engine_for, entries, releases, revisions
-from bot.text import plain
 
 ACTIVE, RETIRED = "active", "retired"
 SEED_AUTHOR = "seed"  # revisions written by the seed sync from knowledge/*.yml

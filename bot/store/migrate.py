@@ -137,7 +137,7 @@ def upgrade(engine: Engine, target: str = "head") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
     from bot.store.schema import engine_for, new_engine
 
     parser = argparse.ArgumentParser(prog="python -m bot.store.migrate", description=__doc__.split("\n")[0])

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 
-from bot import localtime
+from bot.core import localtime
 from bot.store import schema_version
 
 metadata = MetaData()
@@ -157,7 +157,7 @@ ticket_messages = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("kind", String(10), nullable=False),  # resident | bot | staff | system
     Column("author", String(80), nullable=False, default=""),  # staff username; "" for the resident and the bot
-    Column("text", Text, nullable=False),  # always masked (bot.privacy.mask) before it is stored
+    Column("text", Text, nullable=False),  # always masked (bot.core.privacy.mask) before it is stored
     Column("to_resident", Boolean, nullable=False, default=False),  # staff replies and the closing note
     Column("delivered", Boolean, nullable=False, default=True),  # reached the resident's channel (or was polled)
 )

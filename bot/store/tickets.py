@@ -3,7 +3,8 @@
 A ticket has a short code the resident can read out on the phone ("HT-KM482"), the resident's conversation id and
 channel, the commune (directory label) and topic, and its messages: the recent conversation with the bot, what the
 resident wrote since, staff replies and the closing note. What residents and the bot wrote, and the resolution, are
-masked (bot.privacy.mask) here, whatever the caller did; a staff reply and the closing note reach the resident as staff
+masked (bot.core.privacy.mask) here, whatever the caller did; a staff reply and the closing note reach the resident as
+staff
 wrote them (a callback number the resident asked for). Messages meant for the resident (staff replies, the closing
 note) carry a `delivered` flag: set at once when the channel took them (Telegram, Zalo), or when the web chat page
 polls them (`inbox`).
@@ -23,8 +24,8 @@ from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.localtime import utcnow
-from bot.privacy import mask
+from bot.core.localtime import utcnow
+from bot.core.privacy import mask
 from bot.store.schema import as_utc, engine_for, ticket_messages, tickets
 
 OPEN, CLOSED = "open", "closed"

@@ -36,9 +36,9 @@ def main(port: int) -> None:
     from rasa.core.channels.channel import register
     from sanic import Sanic, response
 
-    from bot.channels.relay import RelayInput
-    from bot.channels.rest import ValidatedRestInput
-    from bot.channels.webchat import WebChatInput
+    from bot.rasa_side.channels.relay import RelayInput
+    from bot.rasa_side.channels.rest import ValidatedRestInput
+    from bot.rasa_side.channels.webchat import WebChatInput
 
     class UnconfiguredRelay(RelayInput):
         """The relay door with no RELAY_SECRET, mounted at /webhooks/relay_unconfigured/."""

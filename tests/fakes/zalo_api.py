@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlencode
 
 import requests
 
-from bot.channels.zalo_client import HttpReply
+from bot.messengers.zalo_client import HttpReply
 
 SEND_PATH = "/v3.0/oa/message/cs"
 REFRESH_PATH = "/v4/oa/access_token"

@@ -75,9 +75,9 @@ def main(port: int) -> None:
     from rasa.core.channels.channel import register
     from sanic import Sanic, response
 
-    from bot.channels.rest import ValidatedRestInput
-    from bot.channels.zalo import ZaloInput
-    from bot.channels.zalo_client import ZaloSettings
+    from bot.messengers.zalo_client import ZaloSettings
+    from bot.rasa_side.channels.rest import ValidatedRestInput
+    from bot.rasa_side.channels.zalo import ZaloInput
 
     if not os.environ.get("BOT_STORE_URL"):
         os.environ["BOT_STORE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='zalo-stub-')}/store.db"

@@ -12,9 +12,9 @@ import threading
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import logs
 from bot.admin.web.app import create_app, not_ready_reason
-from bot.settings import Settings
+from bot.core import logs
+from bot.core.settings import Settings
 
 NOT_READY = 2
 

@@ -24,13 +24,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.admin.web import audit, auth, entries, insights, publishing, tickets, users
 from bot.admin.web.base import Admin, Area
 from bot.admin.web.clientaddr import trusted_networks
-from bot.localtime import local_text
+from bot.core.localtime import local_text
+from bot.core.settings import Settings
+from bot.indexing.publish import Publisher
 from bot.search.embedder import E5Embedder
-from bot.search.publish import Publisher
-from bot.settings import Settings
 from bot.store.accounts import Accounts
-from bot.store.events import Events
 from bot.store.knowledge import KnowledgeStore
+from bot.store.question_log import Events
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, render
-from bot.localtime import local_text
+from bot.core.localtime import local_text
 
 ACTIONS = {
     "login": "Đăng nhập", "logout": "Đăng xuất", "login_failed": "Đăng nhập sai", "create": "Thêm mục",

@@ -30,8 +30,8 @@ from starlette.routing import Route
 from bot.admin.web.base import Admin, Area, Call, redirect, render
 from bot.admin.web.clientaddr import client_address
 from bot.admin.web.throttle import LoginThrottle
-from bot.localtime import utcnow
-from bot.privacy import mask
+from bot.core.localtime import utcnow
+from bot.core.privacy import mask
 
 log = logging.getLogger(__name__)
 

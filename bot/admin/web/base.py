@@ -17,12 +17,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 from starlette.templating import Jinja2Templates
 
+from bot.core.settings import Settings
+from bot.indexing.publish import Publisher
 from bot.knowledge.model import TOPICS
-from bot.search.publish import Publisher
-from bot.settings import Settings
 from bot.store.accounts import Accounts, Session
-from bot.store.events import Events
 from bot.store.knowledge import KnowledgeStore
+from bot.store.question_log import Events
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from bot.admin.web.base import Area, Call, redirect, render
 from bot.admin.web.diffs import diff, readable
 from bot.admin.web.forms import FIELDS, entry_to_form, form_to_raw, problems_by_field
 from bot.admin.web.trial import DraftTrial
-from bot.answers import answer_entry
+from bot.core.localtime import utcnow
 from bot.knowledge.loader import Problem, advice
 from bot.knowledge.model import TOPICS, Entry
 from bot.knowledge.staleness import due_for_review
-from bot.localtime import utcnow
+from bot.replies.answers import answer_entry
 from bot.search.decide import Thresholds
 from bot.store.knowledge import ACTIVE, RETIRED, Conflict, NotFound, StoredEntry, ValidationFailed, validate
 

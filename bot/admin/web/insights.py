@@ -16,13 +16,13 @@ from bot.admin.web.base import Area, Call, redirect, render
 from bot.admin.web.entries import blank_values, show_form
 from bot.admin.web.forms import entry_to_form
 from bot.admin.web.trial import model_fingerprint
+from bot.core.localtime import local_text, utcnow
 from bot.insights import draft_from_group, group_unanswered, plot_feedback, plot_topics, plot_unanswered, summary
-from bot.localtime import local_text, utcnow
 from bot.search.embcache import EmbeddingCache
-from bot.store.events import KEEPS_TEXT
+from bot.store.question_log import KEEPS_TEXT
 
 MAX_GROUPS = 60
-# The newest unanswered questions grouped on one load: a flood (bot/question_flood.py limits one sender's share)
+# The newest unanswered questions grouped on one load: a flood (bot/replies/question_flood.py limits one sender's share)
 # costs the page a bounded amount of embedding and clustering, never all of it.
 MAX_GROUPED = 5000
 PLOT_WEEKS = 12

@@ -2,7 +2,7 @@
 releases, and going back to an earlier release. Only publishers may publish or go back; editors see
 why the button is disabled.
 
-Publishing rebuilds the index in a background thread (bot.search.publish); the running bot switches
+Publishing rebuilds the index in a background thread (bot.indexing.publish); the running bot switches
 to it by itself within about a second. A failed build leaves the previous version serving.
 """
 
@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, redirect, render
-from bot.search.publish import Busy
+from bot.indexing.publish import Busy
 
 NOTICES = {
     "busy": "Đang xuất bản một bản khác. Vui lòng đợi bản đó xong rồi thử lại.",

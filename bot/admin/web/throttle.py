@@ -1,4 +1,4 @@
-"""The brake on password guessing at the admin login, on bot.limits counters (Redis when configured, so several
+"""The brake on password guessing at the admin login, on bot.core.limits counters (Redis when configured, so several
 admin processes count together; this process otherwise).
 
 Three counters, each counted *before* the password is verified, so that concurrent guesses cannot all be
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.limits import Limiter, Rule, shared
+from bot.core.limits import Limiter, Rule, shared
 
 WINDOW_S = 900.0
 

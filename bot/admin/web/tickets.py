@@ -1,7 +1,7 @@
 """Handoff tickets for staff: the open ones (longest waiting first), one ticket's masked conversation with a reply
 box and "close with a resolution", and the community digital-technology team's monthly report as CSV.
 
-A reply or a closing note goes to the resident on their own channel at once (Telegram, Zalo: bot.notify); a web
+A reply or a closing note goes to the resident on their own channel at once (Telegram, Zalo: bot.handoff.notify); a web
 chat resident gets it when their page next polls its inbox (within seconds while the page is open). Replies and
 closes are written to the audit log. Editors and publishers may both answer tickets.
 """
@@ -17,12 +17,12 @@ from starlette.routing import Route
 
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, redirect, render
+from bot.core.localtime import VIETNAM_TZ, local_text, utcnow
+from bot.handoff.notify import Delivery, Notifier
+from bot.handoff.tickets import CHANNEL_NAMES, closing_note, reach, staff_reply
 from bot.knowledge.model import TOPICS
-from bot.localtime import VIETNAM_TZ, local_text, utcnow
-from bot.notify import Delivery, Notifier
 from bot.store.activity import HelperActivity, month_bounds, report_csv
 from bot.store.tickets import CLOSED, OPEN, RESIDENT, STAFF, SYSTEM, TicketClosed, TicketNotFound, Tickets
-from bot.tickets import CHANNEL_NAMES, closing_note, reach, staff_reply
 
 MAX_REPLY = 2000  # Zalo's limit for one message; Telegram splits longer ones anyway
 STATUSES = {OPEN: "Đang mở", CLOSED: "Đã đóng", "all": "Tất cả"}

@@ -13,8 +13,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from bot.answers import Reply, answer_question
 from bot.knowledge.model import Entry
+from bot.replies.answers import Reply, answer_question
 from bot.search.decide import Thresholds, confidence
 from bot.search.embcache import EmbeddingCache
 from bot.search.hybrid import HybridSearcher

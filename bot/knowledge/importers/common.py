@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.text import deaccent, nfc
 from bot.knowledge.loader import FIELD_NAMES, ID_PATTERN, KnowledgeError, Problem, check_entry
 from bot.knowledge.model import TOPICS
-from bot.text import deaccent, nfc
 
 SLUG_CHARS = 60  # ids stay readable in the admin page and in logs
 

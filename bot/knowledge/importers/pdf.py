@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.text import nfc
 from bot.knowledge.importers.common import ImportFailed, clean, strip_marker
 from bot.knowledge.importers.passages import BULLET, HEADING, NUMBERED, PARAGRAPH, Block, typed_kind
-from bot.text import nfc
 
 HEADING_RATIO = 1.15  # Word's smallest heading style (Heading 3, 12 pt) over 10.5 pt body text
 PAGE_FURNITURE = re.compile(r"^(?:trang|page)?\s*\d+(?:\s*(?:/|of|trên)\s*\d+)?$", re.IGNORECASE)

@@ -1,1 +1,0 @@
-"""Channel adapters. Modules that import Rasa run inside the Rasa server's environment."""

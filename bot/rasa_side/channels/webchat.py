@@ -1,0 +1,121 @@
+"""The local web chat page, served by the Rasa server itself at /webhooks/webchat/.
+
+No account, no CORS, nothing to build: the page (`webchat_static/`: plain HTML, CSS and JS) posts to
+the REST channel on the same server, so `credentials.yml` must list both:
+
+    bot.rasa_side.channels.rest.ValidatedRestInput:
+    bot.rasa_side.channels.webchat.WebChatInput:
+
+This channel serves files and the ticket inbox; every message goes through the REST channel
+(/webhooks/rest/webhook), which keeps it in the page's `web-…` conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.exceptions import ContentRangeError, InvalidUsage
+from sanic.handlers import ContentRangeHandler
+from sanic.request import Request
+
+from bot.core.settings import Settings
+from bot.rasa_side.channels.static_files import headers_for, resolve
+from bot.rasa_side.channels.webchat_inbox import SENDER_HEADER, SENDER_IN_URL, read_inbox
+from bot.replies.printable import PAGE_HEADERS, guide_page
+from bot.speech.tts import audio_path, content_type as audio_type
+from bot.team.mode import guide_page_url, hide_codes_from_rasa_warnings
+
+NOT_FOUND = "Không tìm thấy trang này."
+AUDIO_NOT_FOUND = "Không tìm thấy bản đọc này. Bạn bấm “🔊 Nghe” lại để tạo bản mới."
+# Names are content hashes, so a file never changes: browsers and Zalo may keep it.
+AUDIO_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "public, max-age=604800, immutable",
+    "Accept-Ranges": "bytes",
+}
+
+
+def serve(name: str) -> response.HTTPResponse:
+    """One static file of the page, or a plain 404 for anything that is not one."""
+    path = resolve(name)
+    if path is None:
+        return response.text(NOT_FOUND, status=404)
+    return response.raw(path.read_bytes(), headers=headers_for(path))
+
+
+async def serve_audio(request: Request, name: str, audio_dir: Path) -> response.HTTPResponse:
+    """A spoken reply (bot/speech/tts.py) by its hashed name, with byte ranges (iPhones play media only with them)."""
+    path = audio_path(audio_dir, name)
+    if path is None:
+        return response.text(AUDIO_NOT_FOUND, status=404)
+    part = None
+    if request.headers.get("range"):
+        size = path.stat().st_size
+        try:
+            part = ContentRangeHandler(request, path.stat())
+        except (ContentRangeError, InvalidUsage):
+            part = None
+        if part is None or part.start >= size:
+            return response.text("", status=416, headers={"Content-Range": f"bytes */{size}"})
+        part.end = min(part.end, size - 1)  # Sanic trusts the asked end; the file may be shorter
+        part.size = part.end - part.start + 1
+    return await response.file(path, mime_type=audio_type(name), headers=dict(AUDIO_HEADERS), _range=part)
+
+
+class WebChatInput(InputChannel):
+    """Serves the web chat page; the page itself talks to the REST channel."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Mounted at /webhooks/webchat/."""
+        return "webchat"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """GET / (the page, redirecting to the trailing-slash URL its relative links need), GET /<file>, and
+        GET /audio/<hash>.ogg|mp3 (spoken replies)."""
+        blueprint = Blueprint("webchat_page", __name__)
+
+        @blueprint.route("/", methods=["GET", "HEAD"])
+        async def page(request: Request) -> response.HTTPResponse:
+            if not request.path.endswith("/"):  # relative, so it also works behind a path prefix
+                return response.redirect(request.path.rsplit("/", 1)[-1] + "/", status=308)
+            return serve("")
+
+        @blueprint.route("/<name:str>", methods=["GET", "HEAD"])
+        async def static(request: Request, name: str) -> response.HTTPResponse:
+            return serve(name)
+
+        audio_dir = Settings.from_env().audio_dir
+
+        @blueprint.route("/audio/<name:str>", methods=["GET", "HEAD"])
+        async def audio(request: Request, name: str) -> response.HTTPResponse:
+            return await serve_audio(request, name, audio_dir)
+
+        guide_settings = Settings.from_env()
+        hide_codes_from_rasa_warnings()  # a team member's "/helper CODE" must not reach rasa.log
+
+        # A guide as a printable page for a resident (bot/replies/printable.py); the link comes from helper mode.
+        @blueprint.route("/guide/<entry_id:str>", methods=["GET", "HEAD"])
+        async def guide(request: Request, entry_id: str) -> response.HTTPResponse:
+            public = guide_settings.public_url
+            url = guide_page_url(public, entry_id) if public else request.url.split("?", 1)[0]
+            status, page = guide_page(guide_settings.index_dir, entry_id, url)
+            return response.html(page, status=status, headers=dict(PAGE_HEADERS))
+
+        # Staff replies to this page's ticket (bot/rasa_side/channels/webchat_inbox.py); a thread keeps the event loop
+        # free.
+        # The conversation id is a bearer secret: only in a header, so it never lands in a proxy's access log.
+        @blueprint.route("/inbox", methods=["GET"])
+        async def inbox(request: Request) -> response.HTTPResponse:
+            if "sender" in request.args:
+                return response.json({"error": SENDER_IN_URL}, status=400, headers={"Cache-Control": "no-store"})
+            status, body = await asyncio.to_thread(
+                read_inbox, guide_settings.store_url, request.headers.get(SENDER_HEADER), request.args.get("after"))
+            return response.json(body, status=status, headers={"Cache-Control": "no-store"})
+
+        return blueprint

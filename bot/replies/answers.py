@@ -1,0 +1,144 @@
+"""Turn a resident's message into a reply: an entry's answer, a clarifying choice, or an honest decline.
+
+Pure functions over a searcher, so every branch is testable without Rasa.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+from bot.core.asking import split_asks
+from bot.core.text import words
+from bot.knowledge.model import TOPICS, Entry, render_answer
+from bot.replies.guide import start_button as guide_start_button
+from bot.search.decide import Thresholds, decide
+from bot.search.hybrid import HybridSearcher, SearchResult
+
+MAX_BUTTONS = 5  # Zalo's limit; Telegram takes more but one rule keeps channels alike
+MAX_BUTTON_TITLE = 40
+CLARIFY_MIN_COVERAGE = 0.6  # most words are ours: worth offering choices rather than a bare decline
+CLARIFY_MIN_COSINE = 0.78
+LOW_CONFIDENCE_MARGIN = 0.02  # answered, but this close to the bar: admins should look at the question
+SHORT_QUERY_WORDS = 3  # "bhyt", "quen mk": the best guess, with the next guesses as buttons
+HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
+LISTEN_BUTTON = {"title": "🔊 Nghe", "payload": "/listen"}  # reads the answer aloud (actions/speak.py)
+FEEDBACK_BUTTONS = [
+    {"title": "👍 Hữu ích", "payload": '/feedback{"helpful":"yes"}'},
+    {"title": "👎 Chưa đúng", "payload": '/feedback{"helpful":"no"}'},
+]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says: text, buttons, and which entry (if any) it answered with."""
+
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    entry_id: str | None = None
+    declined: bool = False
+    reason: str = ""
+    confidence: float | None = None  # the search's confidence, when a search decided this reply
+
+
+def short_title(title: str) -> str:
+    """A button title short enough for every channel."""
+    return title if len(title) <= MAX_BUTTON_TITLE else title[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
+
+
+def ask_button(entry: Entry) -> dict:
+    """A button that asks for one entry by id."""
+    payload = json.dumps({"entry_id": entry.id}, separators=(",", ":"))  # compact: Telegram allows 64 bytes
+    return {"title": short_title(entry.title), "payload": "/ask_question" + payload}
+
+
+def answer_entry(entry: Entry, by_id: dict[str, Entry], alternatives: list[Entry] | None = None) -> Reply:
+    """The full answer to an entry, with follow-ups (its related entries, or the given
+    alternatives) and feedback buttons."""
+    follow = alternatives if alternatives is not None else [by_id[r] for r in entry.related if r in by_id]
+    follow_buttons = [ask_button(e) for e in follow if e.id != entry.id]
+    own = [LISTEN_BUTTON, HUMAN_BUTTON, *FEEDBACK_BUTTONS]  # this answer's actions; follow-ups fill the rest
+    # Steps can be walked one at a time (bot/replies/guide.py); but a short query's best guess keeps a way to the
+    # other guesses, since it may be the wrong one ("hướng dẫn từng bước" typed still opens the guide).
+    if entry.steps and not (alternatives and follow_buttons):
+        own = [guide_start_button(entry), *own]
+    buttons = follow_buttons[: max(0, MAX_BUTTONS - len(own))] + own
+    text = f"{entry.title}\n{render_answer(entry)}"
+    return Reply(text, buttons[:MAX_BUTTONS], entry_id=entry.id, reason="answer")
+
+
+def topics_list() -> str:
+    """What the bot can help with, one topic per line."""
+    return "\n".join(f"- {name}" for name in TOPICS.values())
+
+
+def decline(reason: str) -> Reply:
+    """Say plainly that the bot does not know, what it can help with, and where a person is."""
+    text = (
+        "Xin lỗi, tôi chưa có thông tin chính thức để trả lời câu hỏi này.\n"
+        "Tôi chỉ hỗ trợ các nội dung:\n"
+        f"{topics_list()}\n"
+        "Bạn có thể hỏi lại rõ hơn, hoặc bấm “Gặp người hỗ trợ” để được Tổ công nghệ số cộng đồng "
+        "hoặc cán bộ xã/phường giúp."
+    )
+    return Reply(text, [HUMAN_BUTTON], declined=True, reason=reason)
+
+
+def clarify(result: SearchResult) -> Reply:
+    """Offer the closest entries when the question is about our topics but no entry is a sure match."""
+    options = [h.entry for h in result.hits[:3]]
+    text = (
+        "Xin lỗi, tôi chưa chắc bạn muốn hỏi điều nào. Bạn chọn một mục dưới đây, "
+        "hoặc gõ lại câu hỏi cụ thể hơn (ví dụ: “quên mật khẩu VNeID”)."
+    )
+    return Reply(text, [ask_button(e) for e in options] + [HUMAN_BUTTON], declined=True, reason="clarify")
+
+
+def _two_asks(text: str, searcher: HybridSearcher, thresholds: Thresholds, intent: str) -> Reply | None:
+    """Two asks in one message, each a sure match for a different entry: answer the first, offer the second.
+
+    None when the message holds one ask, or either part is not a sure match (the whole message is then
+    searched as usual)."""
+    parts = split_asks(text)
+    if len(parts) < 2 or intent == "out_of_scope":
+        return None
+    first, second = searcher.search(parts[0]), searcher.search(parts[1])
+    d1, d2 = decide(first, thresholds), decide(second, thresholds)
+    if not (d1.answer and d2.answer and first.top and second.top) or first.top.entry.id == second.top.entry.id:
+        return None
+    entry, other = first.top.entry, second.top.entry
+    follow = [other] + [searcher.by_id[r] for r in entry.related if r in searcher.by_id and r != other.id]
+    reply = answer_entry(entry, searcher.by_id, follow)
+    text = f"{reply.text}\n\nBạn còn hỏi: “{other.title}”. Bấm nút bên dưới để xem."
+    return replace(reply, text=text, confidence=min(d1.confidence, d2.confidence))
+
+
+def _close_enough_to_ask_back(result: SearchResult, intent: str) -> bool:
+    """The rule before a calibrated clarify bar: the question's words are mostly ours and e5 finds it close."""
+    top = result.top
+    return (
+        intent != "out_of_scope"
+        and top is not None
+        and result.coverage >= CLARIFY_MIN_COVERAGE
+        and top.cosine >= CLARIFY_MIN_COSINE
+    )
+
+
+def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds, intent: str = "") -> Reply:
+    """Answer a free-text question, or clarify, or decline."""
+    if not any(ch.isalpha() for ch in text):
+        return decline("no words")
+    two = _two_asks(text, searcher, thresholds, intent)
+    if two is not None:
+        return two
+    result = searcher.search(text)
+    decision = decide(result, thresholds, out_of_scope=intent == "out_of_scope")
+    if decision.answer and result.top:
+        short = len(words(text)) <= SHORT_QUERY_WORDS
+        alternatives = [h.entry for h in result.hits[1:3]] if short else None
+        reply = answer_entry(result.top.entry, searcher.by_id, alternatives)
+        unsure = decision.confidence < thresholds.min_confidence + LOW_CONFIDENCE_MARGIN
+        return replace(reply, confidence=decision.confidence, reason="low_confidence" if unsure else reply.reason)
+    if decision.clarify or (thresholds.clarify_at is None and _close_enough_to_ask_back(result, intent)):
+        return replace(clarify(result), confidence=decision.confidence)
+    return replace(decline(decision.reason), confidence=decision.confidence)
