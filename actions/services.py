@@ -8,6 +8,7 @@ import threading
 
 from bot.core.privacy import install_log_masking
 from bot.core.settings import Settings
+from bot.indexing import serving
 from bot.search.service import SearchService
 from bot.store.question_log import Events
 
@@ -30,7 +31,7 @@ def search_service() -> SearchService:
         if _service is None:
             install_log_masking()
             logging.getLogger("bot").setLevel(logging.INFO)
-            _service = SearchService.from_settings(settings())
+            _service = serving.search_service(settings())
         return _service
 
 

@@ -83,10 +83,10 @@ def summarise(outcomes: list[Outcome]) -> dict:
 def in_process(items: list[dict]) -> list[Outcome]:
     """Grade with the search and decision of this checkout (the published index), without Rasa."""
     from bot.core.settings import Settings
+    from bot.indexing.serving import search_service
     from bot.replies.answers import answer_question
-    from bot.search.service import SearchService
 
-    service = SearchService.from_settings(Settings.from_env())
+    service = search_service(Settings.from_env())
     searcher = service.searcher()
     out = []
     for it in items:

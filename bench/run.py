@@ -21,9 +21,9 @@ from bench import publish, real, tts
 from bench.grade import grade, load, summary
 from bot.core.settings import ROOT, Settings
 from bot.core.text import deaccent
+from bot.indexing.serving import search_service
 from bot.knowledge.loader import load_entries
 from bot.search.hybrid import HybridSearcher
-from bot.search.service import SearchService
 from tools.launch import ACTIONS_PY, RASA, Bot
 
 OUT = ROOT / "bench"
@@ -262,7 +262,7 @@ def markdown(report: dict) -> str:
 def main() -> int:
     """Run everything and write the report."""
     settings = Settings.from_env()
-    searcher = SearchService.from_settings(settings).searcher()
+    searcher = search_service(settings).searcher()
     own = load(OWN)
     fresh = load(FRESH)
     sets = {"own questions": own, "own, no diacritics": deaccented(own),

@@ -7,8 +7,8 @@ import pytest
 from bot.core.settings import ROOT, Settings
 from bot.core.text import deaccent
 from bot.indexing.calibrate import carries
+from bot.indexing.serving import search_service
 from bot.search.decide import decide
-from bot.search.service import SearchService
 
 pytestmark = pytest.mark.model
 QUESTIONS = [json.loads(line) for line in (ROOT / "tests/data/questions.jsonl").read_text(encoding="utf-8").splitlines()
@@ -17,7 +17,7 @@ QUESTIONS = [json.loads(line) for line in (ROOT / "tests/data/questions.jsonl").
 
 @pytest.fixture(scope="module")
 def service(real_model_dir):
-    return SearchService.from_settings(Settings.from_env())
+    return search_service(Settings.from_env())
 
 
 def test_index_covers_the_shipped_knowledge_base(service):

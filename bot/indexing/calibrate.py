@@ -30,10 +30,10 @@ import numpy as np
 
 from bot.core.settings import ROOT, Settings
 from bot.core.text import deaccent, plain
+from bot.indexing.serving import search_service
 from bot.knowledge.model import render_answer
 from bot.search.decide import FEATURES, Thresholds, decide, features, is_story
 from bot.search.hybrid import HybridSearcher, SearchResult
-from bot.search.service import SearchService
 
 WRONG_ANSWER_COST = 3.0
 FALSE_ANSWER_COST = 4.0
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         print("real_test is the held-out measure: never calibrate on it", file=sys.stderr)
         return 2
     settings = Settings.from_env()
-    searcher = SearchService.from_settings(settings).searcher()
+    searcher = search_service(settings).searcher()
     items = label(with_unaccented([q for path in paths for q in load_questions(path)]), searcher)
     best, outcome = calibrate(items)
     report = {

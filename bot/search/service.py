@@ -2,6 +2,8 @@
 
 Readers take `self._searcher` once per query; a reload builds a whole new searcher and replaces
 the reference in one assignment, so queries in flight finish on the index they started with.
+Built for a process by bot/indexing/serving.py, which wires in the store's release follower: search reads
+index folders only and never imports the store.
 """
 
 from __future__ import annotations
@@ -10,25 +12,28 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Protocol
 
-from bot.core.settings import Settings
-from bot.indexing.follow import ReleaseFollower
 from bot.search.decide import Thresholds
-from bot.search.embcache import EmbeddingCache
-from bot.search.embedder import E5Embedder, Embedder
+from bot.search.embedder import Embedder
 from bot.search.hybrid import HybridSearcher
 from bot.search.index import POINTER, current_path, load_index
-from bot.store.knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 1.0  # how often to look at the CURRENT pointer
+
+
+class Follower(Protocol):
+    """Keeps the local index in step with the published release (bot/indexing/follow.py); poked now and then."""
+
+    def poke(self) -> None: ...
 
 
 class SearchService:
     """Holds the current HybridSearcher and picks up a newly published index without a restart."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds,
-                 follower: ReleaseFollower | None = None) -> None:
+                 follower: Follower | None = None) -> None:
         self.index_dir = index_dir
         self.follower = follower
         self.embedder = embedder
@@ -38,15 +43,6 @@ class SearchService:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._loading = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SearchService:
-        """The service for this checkout's settings, following the store's live release."""
-        embedder = E5Embedder(settings.model_dir)
-        fingerprint = embedder.fingerprint()
-        follower = ReleaseFollower(KnowledgeStore.open(settings.store_url), settings.index_dir, embedder, fingerprint,
-                                   EmbeddingCache(settings.cache_dir / "embeddings.sqlite", fingerprint))
-        return cls(settings.index_dir, embedder, Thresholds.load(settings.calibration_file), follower)
 
     def _pointer_stamp(self) -> int | None:
         try:

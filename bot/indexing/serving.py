@@ -1,0 +1,24 @@
+"""The search service a serving process uses, wired to this checkout's settings and the store's live release.
+
+Composition lives here rather than in bot/search, which only reads index folders: following the store's releases
+(bot/indexing/follow.py) is indexing's job.
+"""
+
+from __future__ import annotations
+
+from bot.core.settings import Settings
+from bot.indexing.follow import ReleaseFollower
+from bot.search.decide import Thresholds
+from bot.search.embcache import EmbeddingCache
+from bot.search.embedder import E5Embedder
+from bot.search.service import SearchService
+from bot.store.knowledge import KnowledgeStore
+
+
+def search_service(settings: Settings) -> SearchService:
+    """The service for these settings: the fine-tuned model, the calibrated bars, following the live release."""
+    embedder = E5Embedder(settings.model_dir)
+    fingerprint = embedder.fingerprint()
+    follower = ReleaseFollower(KnowledgeStore.open(settings.store_url), settings.index_dir, embedder, fingerprint,
+                               EmbeddingCache(settings.cache_dir / "embeddings.sqlite", fingerprint))
+    return SearchService(settings.index_dir, embedder, Thresholds.load(settings.calibration_file), follower)
