@@ -38,9 +38,10 @@ run: index train ## set up, build, train, and start the bot (REST on :5005)
 shell: index train ## talk to the bot in this terminal (rasa shell with the action server)
 	@bash scripts/run.sh shell
 
-lint: setup ## ruff (rules in pyproject.toml) on bot, actions, bench, tests; mypy on bot and actions
-	.venv-actions/bin/ruff check bot actions bench tests
+lint: setup ## ruff (rules in pyproject.toml) on bot, actions, bench, tests, tools; mypy on bot and actions; the layering contracts
+	.venv-actions/bin/ruff check bot actions bench tests tools
 	.venv-actions/bin/mypy
+	PYTHONPATH=. .venv-actions/bin/lint-imports
 
 test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
 	$(ACT) -m pytest -ra
