@@ -24,15 +24,13 @@ from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
+from bot.core.copy import BUSY_APOLOGY
 from bot.core.limits import CLIENT_ADDRESS
 from bot.core.privacy import mask, mask_incoming
 from bot.rasa_side.channels.validation import MAX_BODY_BYTES, Refused, Turn, read_turn, web_conversation_id
 
 log = logging.getLogger(__name__)
-APOLOGY = (
-    "Xin lỗi, hệ thống đang bận nên tôi chưa trả lời được. Bạn vui lòng thử lại sau ít phút, "
-    "hoặc liên hệ Tổ công nghệ số cộng đồng, công an xã/phường để được hỗ trợ."
-)
+APOLOGY = BUSY_APOLOGY
 
 
 # The client's address reaches the actions (per-address limits, bot/core/limits.py) only as a keyed hash, so the tracker
