@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from bot.core import limits
 from bot.knowledge.model import Entry
-from bot.replies import guide
+from bot.replies import followup, guide
 from bot.team import mode as helper
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5005"  # `make run`'s Rasa; set BOT_PUBLIC_URL for links that leave this machine
@@ -54,6 +54,9 @@ def run_command(
     """Apply a guide command to the open guide (or say that none is open)."""
     state = guide_state(tracker)
     if state is None:
+        handled = after_answer_turn(dispatcher, tracker, by_id)
+        if handled is not None:
+            return handled
         say(dispatcher, guide.no_guide())
         return []
     entry = by_id.get(state.entry_id)
@@ -106,3 +109,37 @@ def guide_turn(
         return None
     command = guide.parse_command(tracker.latest_message.get("text") or "")
     return run_command(dispatcher, tracker, by_id, command) if command else None
+
+
+def answered_last_turn(tracker: Tracker) -> str | None:
+    """The entry the bot answered with in reply to the resident's previous message, else None: "tiếp" or "kẹt ở
+    bước 2" lean on an answer only right after it, not ten turns later."""
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest_user:
+                return None
+            seen_latest_user = True
+        elif seen_latest_user and kind == "slot" and event.get("name") == "last_entry" and event.get("value"):
+            return str(event["value"])
+    return None
+
+
+def after_answer_turn(
+    dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict[str, Entry]
+) -> list[dict[str, Any]] | None:
+    """Right after an answer with steps: "tiếp" / "làm theo" / "ok" start its guide, "kẹt ở bước 3" opens that
+    step's common problems (bot/replies/followup.py). None when the message is neither."""
+    last_id = answered_last_turn(tracker)
+    last = by_id.get(last_id) if last_id else None
+    reading = followup.read(tracker.latest_message.get("text") or "", last)
+    if last is None or reading is None or not last.steps:
+        return None
+    if reading.kind is followup.Kind.START_GUIDE:
+        return start_guide(dispatcher, last)
+    if reading.kind is followup.Kind.STUCK:
+        reply = guide.stuck(last, reading.step)
+        say(dispatcher, reply)
+        return [*state_events(reply.state), SlotSet("last_entry", last.id)]
+    return None

@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import commands, services
 from bot.core import limits
 from bot.knowledge.model import topic_of
-from bot.replies import guide
-from bot.replies.answers import Reply, answer_entry, answer_question
+from bot.replies import followup, guide
+from bot.replies.answers import Reply, answer_entry, answer_follow_up, answer_question
 from bot.replies.question_flood import keeps_text
 from bot.replies.safe_reply import safe_reply
 from bot.search.service import SearchService
@@ -56,11 +56,17 @@ class ActionAnswerQuestion(Action):
             service = self._service()
             searcher = service.searcher()
             handled = commands.guide_turn(dispatcher, tracker, searcher.by_id)  # "tiep" while a guide is open
+            if handled is None:  # "làm theo", "kẹt ở bước 2" right after an answer with steps
+                handled = commands.after_answer_turn(dispatcher, tracker, searcher.by_id)
             if handled is not None:
                 return handled
             entry_id = requested_entry(tracker)
+            last = searcher.by_id.get(str(tracker.get_slot("last_entry") or ""))
+            reading = followup.read(text, last)
             if entry_id and entry_id in searcher.by_id:
                 reply = answer_entry(searcher.by_id[entry_id], searcher.by_id)
+            elif last is not None and reading is not None and reading.kind is followup.Kind.FOLLOW_UP:
+                reply = answer_follow_up(text, last, searcher, service.thresholds, reading.aspect, intent)
             else:
                 # a typed OTP, ID or card number (masked by the channel) gets a warning before the answer
                 reply = safe_reply(text, lambda q: answer_question(q, searcher, service.thresholds, intent),
@@ -70,6 +76,9 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=BUSY)
             return []
         self._record(reply, text, intent, tracker)
+        entry = searcher.by_id.get(reply.entry_id or "")
+        if entry is not None and entry.steps and reply.reason == "answer" and followup.asks_for_steps(text):
+            return commands.start_guide(dispatcher, entry)  # "chỉ tôi từng bước …": step 1, not the whole list
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         if not reply.entry_id:
             return self._guide_still_open(dispatcher, tracker, searcher.by_id)

@@ -6,11 +6,13 @@ Pure functions over a searcher, so every branch is testable without Rasa.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 
 from bot.core.asking import split_asks
-from bot.core.text import words
-from bot.knowledge.model import TOPICS, Entry, render_answer
+from bot.core.text import plain, words
+from bot.knowledge.model import TOPICS, Entry, render_answer, source_line
+from bot.replies.followup import contextual_query
 from bot.replies.guide import start_button as guide_start_button
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
@@ -142,3 +144,54 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
     if decision.clarify or (thresholds.clarify_at is None and _close_enough_to_ask_back(result, intent)):
         return replace(clarify(result), confidence=decision.confidence)
     return replace(decline(decision.reason), confidence=decision.confidence)
+
+
+# Words (plain form) that mark the sentences of an entry saying something about one aspect of it.
+ASPECT_MARKS = {
+    "fee": re.compile(r"\b(phi|le phi|mien phi|dong|tien|khong mat|thu phi)\b"),
+    # not a bare "ngay": folded, "ngay trên ứng dụng" (right on the app) would read as days
+    "how_long": re.compile(r"\b(\d+ (ngay|gio|phut|thang|tuan)|ngay lam viec|thoi han|lap tuc|trong vong"
+                           r"|trong ngay)\b"),
+    "where": re.compile(r"\b(tai|cong an|ubnd|mot cua|truc tiep|ung dung|trang|cong dich vu cong|gov vn|diem)\b"),
+    "papers": re.compile(r"\b(giay to|mang theo|ho so|can cuoc|cccd|giay|ban sao|anh)\b"),
+    "someone_else": re.compile(r"\b(con|tre em|duoi 14|nguoi than|giam ho|cha me|bo me|nguoi dai dien)\b"),
+}
+
+
+def _aspect_sentences(entry: Entry, aspect: str) -> list[str]:
+    """The entry's own sentences about one aspect ("có mất phí không?" → its sentences on fees)."""
+    mark = ASPECT_MARKS.get(aspect)
+    if mark is None:
+        return []
+    pieces = [s.strip() for part in (entry.answer, *entry.steps, entry.note) for s in re.split(r"(?<=[.;!?])\s+",
+                                                                                               part) if s.strip()]
+    return [p for p in pieces if mark.search(" ".join(plain(w) for w in words(p)))]
+
+
+def answer_follow_up(text: str, last: Entry, searcher: HybridSearcher, thresholds: Thresholds,
+                     aspect: str = "", intent: str = "") -> Reply:
+    """A short follow-up ("có mất phí không?", "thế còn cho con tôi?") answered within the last answer's matter
+    before the whole base: a related entry when the question with its context is a sure match for one, else the
+    last entry's own sentences on that aspect, else the question as it stands; unsure, a choice among the last
+    entry and its related ones."""
+    context = [last, *(searcher.by_id[r] for r in last.related if r in searcher.by_id)]
+    result = searcher.search(contextual_query(text, last))
+    decision = decide(result, thresholds, out_of_scope=intent == "out_of_scope")
+    top = result.top.entry if result.top else None
+    if decision.answer and top is not None and top.id != last.id and (top in context or top.topic == last.topic):
+        return replace(answer_entry(top, searcher.by_id), confidence=decision.confidence, reason="follow_up")
+    sentences = _aspect_sentences(last, aspect)
+    if sentences:
+        body = "\n".join(f"- {s}" for s in sentences[:4])
+        reply_text = f"Về “{last.title}”:\n{body}\n{source_line(last)}"
+        buttons = [ask_button(last), HUMAN_BUTTON, *FEEDBACK_BUTTONS][:MAX_BUTTONS]
+        return Reply(reply_text, buttons, entry_id=last.id, reason="follow_up_aspect",
+                     confidence=decision.confidence)
+    alone = answer_question(text, searcher, thresholds, intent)
+    if not alone.declined:
+        return alone
+    options = [ask_button(e) for e in context[:3]]
+    reply_text = (f"Bạn hỏi thêm về “{last.title}” phải không? Tôi chưa tìm thấy thông tin chính thức cho ý này. "
+                  "Bạn chọn một mục dưới đây, hoặc gõ lại câu hỏi đầy đủ hơn.")
+    return Reply(reply_text, [*options, HUMAN_BUTTON], declined=True, reason="follow_up_clarify",
+                 confidence=decision.confidence)
