@@ -10,10 +10,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import commands, services
+from actions import commands, menus, services
 from bot.core import limits
-from bot.knowledge.model import topic_of
-from bot.replies import followup, guide
+from bot.knowledge.model import Entry, topic_of
+from bot.replies import followup, guide, topic_menu
 from bot.replies.answers import Reply, answer_entry, answer_follow_up, answer_question
 from bot.replies.question_flood import keeps_text
 from bot.replies.safe_reply import safe_reply
@@ -60,7 +60,11 @@ class ActionAnswerQuestion(Action):
                 handled = commands.after_answer_turn(dispatcher, tracker, searcher.by_id)
             if handled is not None:
                 return handled
-            entry_id = requested_entry(tracker)
+            entry_id = requested_entry(tracker) or topic_menu.picked(text, tracker.get_slot("offered") or [])
+            if not entry_id:
+                handled = self._menu_turn(dispatcher, text, searcher.by_id)  # "vneid" alone, "?", an emoji
+                if handled is not None:
+                    return handled
             last = searcher.by_id.get(str(tracker.get_slot("last_entry") or ""))
             reading = followup.read(text, last)
             if entry_id and entry_id in searcher.by_id:
@@ -76,6 +80,11 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=BUSY)
             return []
         self._record(reply, text, intent, tracker)
+        topic = topic_menu.vague_problem(text) if reply.declined and reply.reason != "follow_up_clarify" else None
+        if topic is not None:  # "app vneid cứ báo gì đó không vào được": in scope, just unnamed
+            shown = topic_menu.menu(topic, self._tasks(topic, searcher.by_id), vague=True)
+            dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
+            return [SlotSet("offered", shown.offered)]
         entry = searcher.by_id.get(reply.entry_id or "")
         if entry is not None and entry.steps and reply.reason == "answer" and followup.asks_for_steps(text):
             return commands.start_guide(dispatcher, entry)  # "chỉ tôi từng bước …": step 1, not the whole list
@@ -90,6 +99,22 @@ class ActionAnswerQuestion(Action):
         if commands.guide_state(tracker) is not None:  # a new question leaves the open guide
             events += commands.state_events(None)
         return events
+
+    @staticmethod
+    def _tasks(topic: str, by_id: dict[str, Entry]) -> list[Entry]:
+        return topic_menu.ranked_tasks(topic, by_id, menus.defaults().get(topic, []), menus.asked())
+
+    def _menu_turn(self, dispatcher: CollectingDispatcher, text: str,
+                   by_id: dict[str, Entry]) -> list[dict[str, Any]] | None:
+        """A bare topic word gets its most asked tasks; "?" or an emoji one line and the main topics."""
+        if topic_menu.has_nothing_to_read(text):
+            shown = topic_menu.nothing_to_read_reply()
+        elif (topic := topic_menu.bare_topic(text)) is not None:
+            shown = topic_menu.menu(topic, self._tasks(topic, by_id))
+        else:
+            return None
+        dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
+        return [SlotSet("offered", shown.offered or None)]
 
     @staticmethod
     def _guide_still_open(dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from enum import Enum
 
 from bot.core.text import expand_abbreviations, plain, words
 from bot.knowledge.model import Entry, topic_of
+from bot.replies.topic_words import TOPIC_WORDS
 
 MAX_START_WORDS = 7  # "dạ bác muốn làm theo từng bước ạ": longer is a question
 MAX_FOLLOW_UP_WORDS = 12  # "thế còn nếu tôi đã đổi số điện thoại thì sao": longer stands on its own
@@ -74,16 +75,6 @@ ASPECTS: dict[str, re.Pattern[str]] = {
                             r"|con khi|the khi)\b"),
     "how": re.compile(r"^(the|vay|con) (lam sao|lam the nao|thi sao)\b"),
 }
-# A message naming one of these names its own topic: a new question, not a follow-up.
-TOPIC_WORDS: dict[str, re.Pattern[str]] = {
-    "vneid": re.compile(r"\b(vneid|dinh danh|can cuoc|cccd|cmnd|muc 2|cap do 2|tam tru|thuong tru|luu tru"
-                        r"|giay phep lai xe|bang lai|gplx)\b"),
-    "suc-khoe": re.compile(r"\b(bhyt|bao hiem y te|so suc khoe|vssid|kham chua benh|bhxh|bao hiem xa hoi)\b"),
-    "hoa-don": re.compile(r"\b(hoa don|hddt|ma cua co quan thue|thue|ho kinh doanh|etax)\b"),
-    "dich-vu-cong": re.compile(r"\b(dich vu cong|dichvucong|cong dvc|dvc|ho so truc tuyen|nop ho so)\b"),
-}
-
-
 def _plain_tokens(text: str) -> list[str]:
     tokens = [plain(t) for t in expand_abbreviations(words(text))]
     return [t for part in tokens for t in part.split()]

@@ -1,0 +1,25 @@
+"""The words (plain form: no diacritics, lower case, abbreviations expanded) that name each topic: a message naming
+one is about it (bot/replies/topic_menu.py), and a follow-up naming another is a new question (followup.py)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.text import expand_abbreviations, plain, words
+
+
+def folded(text: str) -> str:
+    """The message as plain words joined by single spaces ("Quên MK VNeID!" → "quen mat khau vneid")."""
+    tokens = [plain(t) for t in expand_abbreviations(words(text))]
+    return " ".join(t for part in tokens for t in part.split())
+
+
+# Words (plain form) that name a topic. Order matters only for messages naming two: the first named wins.
+TOPIC_WORDS: dict[str, re.Pattern[str]] = {
+    "vneid": re.compile(r"\b(vneid|vn eid|dinh danh|can cuoc|cccd|cmnd|muc 2|cap do 2|tam tru|thuong tru|luu tru"
+                        r"|giay phep lai xe|bang lai|gplx)\b"),
+    "suc-khoe": re.compile(r"\b(bhyt|bao hiem y te|so suc khoe|suc khoe dien tu|vssid|kham chua benh|bhxh"
+                           r"|bao hiem xa hoi|the bao hiem)\b"),
+    "hoa-don": re.compile(r"\b(hoa don|hddt|ma cua co quan thue|thue|ho kinh doanh|etax)\b"),
+    "dich-vu-cong": re.compile(r"\b(dich vu cong|dichvucong|cong dvc|dvc|ho so truc tuyen|nop ho so)\b"),
+}

@@ -1,0 +1,101 @@
+"""Topic menus for residents who cannot name their problem (bot/replies/topic_menu.py)."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.settings import ROOT
+from bot.knowledge.loader import load_entries
+from bot.replies import topic_menu
+from tests.conftest import make_entry
+
+ENTRIES = {e.id: e for e in [
+    make_entry("vneid-kich-hoat", "Kích hoạt tài khoản VNeID", ["kich hoat"]),
+    make_entry("vneid-quen-mat-khau", "Quên mật khẩu VNeID", ["quen mk"]),
+    make_entry("vneid-khong-nhan-otp", "Không nhận được mã OTP", ["otp"]),
+    make_entry("vneid-la-gi", "VNeID là gì", ["vneid la gi"]),
+    make_entry("vneid-mat-dien-thoai", "Mất điện thoại", ["mat may"]),
+    make_entry("hoa-don-tra-cuu", "Tra cứu hóa đơn", ["tra cuu"]),
+]}
+DEFAULTS = ["vneid-kich-hoat", "vneid-quen-mat-khau", "vneid-khong-nhan-otp"]
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("vneid", "vneid"), ("VNeID", "vneid"), ("app vneid", "vneid"), ("cái vneid á", "vneid"), ("bhyt", "suc-khoe"),
+    ("BHYT sao", "suc-khoe"), ("hóa đơn điện tử", "hoa-don"), ("hddt", "hoa-don"), ("dịch vụ công", "dich-vu-cong"),
+])
+def test_a_bare_topic_word_is_recognised(text, topic):
+    assert topic_menu.bare_topic(text) == topic
+
+
+@pytest.mark.parametrize("text", ["quên mật khẩu vneid", "vneid không nhận được otp", "giá vàng", "alo"])
+def test_a_topic_with_a_task_or_no_topic_is_not_bare(text):
+    assert topic_menu.bare_topic(text) is None
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("cái app vneid cứ hiện thông báo gì đó rồi không cho vào", "vneid"),
+    ("vneid bi loi roi ko vao dc", "vneid"),
+    ("bhyt của tôi bị sao ấy", "suc-khoe"),
+    ("trang dich vu cong truc trac", "dich-vu-cong"),
+])
+def test_a_vague_problem_names_its_topic(text, topic):
+    assert topic_menu.vague_problem(text) == topic
+
+
+@pytest.mark.parametrize("text", ["vneid là gì", "hôm nay trời mưa không vào được nhà", "cách tra cứu hóa đơn"])
+def test_no_trouble_or_no_topic_is_not_vague(text):
+    assert topic_menu.vague_problem(text) is None
+
+
+@pytest.mark.parametrize(("text", "nothing"), [("?", True), ("???", True), ("😀", True), ("👍👍", True), ("...", True),
+                                               ("[sticker]", False), ("alo", False)])
+def test_nothing_to_read(text, nothing):
+    assert topic_menu.has_nothing_to_read(text) is nothing
+
+
+def test_menu_order_is_pins_then_most_asked_then_defaults():
+    tasks = topic_menu.ranked_tasks("vneid", ENTRIES, DEFAULTS, asked={"vneid-mat-dien-thoai": 5,
+                                                                       "vneid-khong-nhan-otp": 2})
+    assert [e.id for e in tasks] == ["vneid-mat-dien-thoai", "vneid-khong-nhan-otp", "vneid-kich-hoat",
+                                     "vneid-quen-mat-khau"]
+    pinned = topic_menu.ranked_tasks("vneid", ENTRIES, DEFAULTS, asked={"vneid-mat-dien-thoai": 5},
+                                     pinned=["vneid-quen-mat-khau", "hoa-don-tra-cuu", "no-such-entry"])
+    assert [e.id for e in pinned][:2] == ["vneid-quen-mat-khau", "vneid-mat-dien-thoai"]
+    assert all(e.topic == "vneid" for e in pinned)
+
+
+def test_before_any_log_the_default_order_is_used():
+    assert [e.id for e in topic_menu.ranked_tasks("vneid", ENTRIES, DEFAULTS, asked={})] == DEFAULTS
+
+
+def test_the_menu_asks_back_with_tasks_and_a_person():
+    tasks = topic_menu.ranked_tasks("vneid", ENTRIES, DEFAULTS, asked={})
+    shown = topic_menu.menu("vneid", tasks, vague=True)
+    assert "phải không" in shown.text and shown.offered == DEFAULTS
+    assert [b["title"] for b in shown.buttons][-1] == "Gặp người hỗ trợ" and len(shown.buttons) <= 5
+    assert '"entry_id":"vneid-kich-hoat"' in shown.buttons[0]["payload"]
+
+
+def test_nothing_to_read_gets_one_line_and_the_main_topics():
+    shown = topic_menu.nothing_to_read_reply()
+    assert "\n" not in shown.text and len(shown.text) < 80
+    # each topic button sends the topic's name, which opens that topic's menu
+    assert [topic_menu.bare_topic(b["payload"]) for b in shown.buttons[:4]] == list(topic_menu.MAIN_TOPICS)
+
+
+@pytest.mark.parametrize(("text", "picked"), [
+    ("cái thứ 2", "b"), ("cai thu 2", "b"), ("số 3", "c"), ("mục đầu tiên", "a"), ("cái thứ hai ạ", "b"),
+    ("cái cuối", "c"), ("cái thứ 7", None), ("tôi có 2 con, cái thứ 2 học lớp mấy thì phải làm căn cước", None),
+])
+def test_a_typed_choice_picks_an_offered_entry(text, picked):
+    assert topic_menu.picked(text, ["a", "b", "c"]) == picked
+
+
+def test_the_default_menus_name_real_entries_of_their_topic():
+    entries = {e.id: e for e in load_entries(ROOT / "knowledge")}
+    defaults = topic_menu.load_defaults(Path(ROOT / "knowledge" / "menus" / "topic_tasks.yml"))
+    assert set(topic_menu.MAIN_TOPICS) <= set(defaults)
+    for topic, ids in defaults.items():
+        assert len(ids) >= topic_menu.MENU_SIZE
+        assert [i for i in ids if i not in entries or entries[i].topic != topic] == []
