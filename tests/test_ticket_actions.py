@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import handoff as handoff_actions, services
 from actions.handoff import ActionAskCommune, ActionHandoff, ValidateHandoffForm
 from actions.tickets import ActionLeaveTicket, ActionRelayToStaff
-from bot.core.settings import Settings
+from bot.core.settings import Settings, TelegramSettings
 from bot.handoff.directory import UNKNOWN
 from bot.handoff.replies import LEAVE_BUTTON, ambiguous_commune
 from bot.handoff.tickets import BUTTON_PRESSED, NO_TICKET, TOO_MANY_TICKETS
@@ -55,7 +55,7 @@ def site(tmp_path, monkeypatch, telegram):
     contacts = tmp_path / "contacts.yml"
     contacts.write_text(yaml.safe_dump(CONTACTS, allow_unicode=True), encoding="utf-8")
     settings = replace(Settings.from_env(), store_url=f"sqlite:///{tmp_path / 'store.db'}", contacts_file=contacts,
-                       telegram_token=TOKEN, telegram_api_base_url=telegram.url, admin_url="https://qt.example.vn")
+                       telegram=TelegramSettings(token=TOKEN, api_base_url=telegram.url), admin_url="https://qt.example.vn")
     monkeypatch.setattr(services, "settings", lambda: settings)
     return Tickets.open(settings.store_url)
 
@@ -165,7 +165,7 @@ async def test_the_resident_writes_to_the_staff_and_hears_once_per_staff_reply(s
 @pytest.mark.parametrize("intent, slots, action", [
     ("ask_question", {}, "action_answer_question"),
     ("thank", {"guide_entry": "vneid-kich-hoat"}, "action_guide"),
-    ("greet", {}, "utter_greet"),
+    ("greet", {}, "action_greet"),
     ("request_human", {}, "handoff_form"),
 ])
 async def test_a_closed_ticket_hands_the_message_back_to_the_bot(site, intent, slots, action):

@@ -87,7 +87,7 @@ def test_every_intent_has_a_ticket_rule():
 
 @pytest.mark.parametrize("intent, slots, action", [
     ("ask_question", {}, "action_answer_question"),
-    ("greet", {}, "utter_greet"),
+    ("greet", {}, "action_greet"),
     ("thank", {}, "utter_thank"),
     ("thank", {"guide_entry": "vneid-kich-hoat"}, "action_guide"),  # the guide's rule, not the ticket's
     ("feedback", {"guide_entry": None}, "action_feedback"),

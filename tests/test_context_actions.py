@@ -1,0 +1,125 @@
+"""The conversation follows the resident (issues 11 and 12) at the actions: typed steps right after an answer,
+follow-ups, topic menus, "?" and a second greeting. A small real index with a fake embedder."""
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import menus, services
+from actions.greet import ActionGreet
+from actions.guide import ActionGuide
+from actions.questions import ActionAnswerQuestion
+from bot.core.settings import Settings
+from bot.search.decide import Thresholds
+from bot.search.index import build_index
+from bot.search.service import SearchService
+from bot.store.question_log import Events
+from tests.conftest import make_entry
+
+CAP_LAI = make_entry(
+    "vneid-cap-lai", "Cấp lại thẻ căn cước khi bị mất", ["mất thẻ căn cước làm lại", "cap lai can cuoc bi mat"],
+    "Bạn làm trên ứng dụng VNeID. Lệ phí cấp lại là 70.000 đồng.",
+    steps=("Mở VNeID, chọn Thủ tục hành chính.", "Chọn Cấp lại thẻ căn cước.", "Nộp lệ phí trực tuyến."),
+    problems=((2, ("Không thấy mục Cấp lại: cập nhật ứng dụng lên bản mới nhất.",)),),
+)
+
+
+def user(text: str, intent: str = "ask_question") -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+
+
+def slot(name: str, value) -> dict:
+    return {"event": "slot", "name": name, "value": value}
+
+
+def tracker(text: str, intent: str = "ask_question", slots=None, history=(), entities=None) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    events = [*history, user(text, intent)]
+    return Tracker("ctx-user", slots or {}, latest, events, False, None, {}, "action_listen")
+
+
+ANSWERED = (user("mất thẻ căn cước làm lại thế nào"), slot("last_entry", "vneid-cap-lai"))
+LONG_AGO = (*ANSWERED, user("cảm ơn", "thank"))
+
+
+@pytest.fixture
+def service(tmp_path, monkeypatch, small_entries, fake_embedder):
+    base = Settings.from_env()
+    settings = Settings(
+        **{**base.__dict__, "index_dir": tmp_path / "index", "store_url": f"sqlite:///{tmp_path / 'store.db'}"}
+    )
+    monkeypatch.setattr(services, "settings", lambda: settings)
+    monkeypatch.setattr(services, "events", lambda: Events.open(settings.store_url))
+    monkeypatch.setattr(menus, "defaults", lambda: {"vneid": ["vneid-kich-hoat", "vneid-quen-mat-khau",
+                                                              "vneid-cap-lai"]})
+    build_index([*small_entries, CAP_LAI], fake_embedder, "fake", settings.index_dir, progress=False)
+    searcher = SearchService(settings.index_dir, fake_embedder, Thresholds(0.0, 0.5, 0.9))
+    return lambda: searcher
+
+
+async def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, {})
+    return events, dispatcher.messages
+
+
+@pytest.mark.parametrize("action", [ActionGuide, ActionAnswerQuestion])
+async def test_go_on_right_after_an_answer_starts_its_guide(service, action):
+    events, messages = await run(action(service), tracker("tiep", "guide_command",
+                                                          {"last_entry": "vneid-cap-lai"}, ANSWERED))
+    assert "Bước 1/3" in messages[0]["text"] and "Mở VNeID" in messages[0]["text"]
+    assert {"event": "slot", "timestamp": None, "name": "guide_entry", "value": "vneid-cap-lai"} in events
+
+
+async def test_go_on_long_after_an_answer_starts_nothing(service):
+    _, messages = await run(ActionGuide(service), tracker("tiep", "guide_command",
+                                                          {"last_entry": "vneid-cap-lai"}, LONG_AGO))
+    assert "Bước 1" not in messages[0]["text"]
+
+
+async def test_stuck_at_a_step_after_an_answer_opens_that_steps_problems(service):
+    events, messages = await run(ActionAnswerQuestion(service),
+                                 tracker("kẹt ở bước 2 rồi", "ask_question", {"last_entry": "vneid-cap-lai"},
+                                         ANSWERED))
+    assert "Không thấy mục Cấp lại" in messages[0]["text"] and not messages[0]["text"].startswith("Xin lỗi")
+    assert {"event": "slot", "timestamp": None, "name": "guide_step", "value": 2.0} in events
+
+
+async def test_a_question_asking_for_steps_starts_the_guide(service):
+    _, messages = await run(ActionAnswerQuestion(service), tracker("chỉ tôi từng bước cấp lại căn cước bị mất"))
+    assert len(messages) == 1 and "Bước 1/3" in messages[0]["text"]
+
+
+async def test_a_follow_up_is_answered_from_the_last_entry(service):
+    _, messages = await run(ActionAnswerQuestion(service),
+                            tracker("có mất phí không?", slots={"last_entry": "vneid-cap-lai"}, history=ANSWERED))
+    assert "70.000 đồng" in messages[0]["text"] and "Nguồn:" in messages[0]["text"]
+
+
+async def test_a_bare_topic_word_gets_its_menu_and_a_typed_choice_picks_from_it(service):
+    events, messages = await run(ActionAnswerQuestion(service), tracker("vneid"))
+    assert "VNeID" in messages[0]["text"] and len(messages[0]["buttons"]) == 4  # three tasks and a person
+    offered = next(e["value"] for e in events if e["name"] == "offered")
+    assert offered == ["vneid-kich-hoat", "vneid-quen-mat-khau", "vneid-cap-lai"]
+    _, messages = await run(ActionAnswerQuestion(service), tracker("cái thứ 2", slots={"offered": offered}))
+    assert messages[0]["text"].startswith("Quên mật khẩu VNeID")
+
+
+async def test_a_vague_problem_gets_the_menu_as_a_question_back(service):
+    events, messages = await run(ActionAnswerQuestion(service),
+                                 tracker("cái vneid cứ hiện thông báo gì đó rồi không cho vào"))
+    assert "phải không" in messages[0]["text"] and not messages[0]["text"].startswith("Xin lỗi, tôi chưa có")
+    assert any(e["name"] == "offered" and e["value"] for e in events)
+
+
+@pytest.mark.parametrize("text", ["?", "😀", "..."])
+async def test_nothing_to_read_gets_one_short_line(service, text):
+    _, messages = await run(ActionAnswerQuestion(service), tracker(text))
+    assert len(messages) == 1 and "\n" not in messages[0]["text"] and len(messages[0]["buttons"]) == 5
+
+
+async def test_a_second_greeting_in_a_row_gets_one_line():
+    _, first = await run(ActionGreet(), tracker("alo", "greet"))
+    assert first == [{"response": "utter_greet", **{k: v for k, v in first[0].items() if k != "response"}}]
+    _, second = await run(ActionGreet(), tracker("alo", "greet", history=(user("alo", "greet"),)))
+    assert "\n" not in second[0]["text"] and second[0]["buttons"]
