@@ -56,7 +56,7 @@ admin: index ## start the admin page (needs BOT_ADMIN_ENABLED=1 and an account)
 	$(ACT) -m bot.admin.web
 
 telegram: setup ## start the Telegram relay (needs TELEGRAM_BOT_TOKEN, RELAY_SECRET and make run with the same RELAY_SECRET)
-	$(ACT) -m bot.relay.telegram
+	$(ACT) -m bot.relay
 
 eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 	$(ACT) -m bench.grade $(URL) $(QUESTIONS)

@@ -64,7 +64,7 @@ def back_to_open_ticket(sender_id: str) -> Ticket | None:
 
 
 def notifier() -> Notifier:
-    return Notifier.from_settings(services.settings())
+    return services.notifier()
 
 
 def in_background(coro) -> None:

@@ -8,7 +8,9 @@ import threading
 
 from bot.core.privacy import install_log_masking
 from bot.core.settings import Settings
+from bot.handoff.notify import Notifier
 from bot.indexing import serving
+from bot.messengers import wiring
 from bot.search.service import SearchService
 from bot.store.question_log import Events
 
@@ -34,6 +36,10 @@ def search_service() -> SearchService:
             _service = serving.search_service(settings())
         return _service
 
+
+def notifier() -> Notifier:
+    """Team notices and staff replies through Telegram and Zalo (bot/messengers/wiring.py), built per use."""
+    return wiring.notifier(settings())
 
 
 @functools.lru_cache(maxsize=1)

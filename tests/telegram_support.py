@@ -1,4 +1,4 @@
-"""Running the Telegram relay (`python -m bot.relay.telegram`) as a real process against the fake API."""
+"""Running the Telegram relay (`python -m bot.relay`) as a real process against the fake API."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class Relay:
         """Start the process and wait until it polls (or has set its webhook)."""
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.relay.telegram"],
+            [sys.executable, "-m", "bot.relay"],
             cwd=ROOT,
             env=self.env,
             stdout=out,

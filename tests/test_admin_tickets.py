@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.admin.web.app import create_app
-from bot.core.settings import Settings
+from bot.core.settings import Settings, TelegramSettings
 from bot.store.accounts import Accounts
 from bot.store.activity import HelperActivity, member_ref
 from bot.store.knowledge import KnowledgeStore
@@ -40,7 +40,7 @@ def telegram():
 @pytest.fixture
 def site(tmp_path, store_url, fake_embedder, telegram):
     settings = replace(Settings.from_env(), store_url=store_url, admin_enabled=True, index_dir=tmp_path / "index",
-                       cache_dir=tmp_path / "cache", telegram_token=TOKEN, telegram_api_base_url=telegram.url)
+                       cache_dir=tmp_path / "cache", telegram=TelegramSettings(token=TOKEN, api_base_url=telegram.url))
     store = KnowledgeStore.open(store_url)
     accounts = Accounts(store.engine)
     accounts.add_user(PUBLISHER, PASSWORD, "publisher")

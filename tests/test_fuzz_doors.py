@@ -22,7 +22,7 @@ from bot.rasa_side.channels.validation import (
     web_conversation_id,
 )
 from bot.rasa_side.channels.webchat_inbox import read_inbox
-from bot.relay.telegram import read_update
+from bot.relay.webhook import read_update
 from bot.store.tickets import Tickets
 from tests.test_doors import PAGE_ID, RELAY_SECRET, doors  # noqa: F401  (the module fixture)
 

@@ -137,7 +137,7 @@ def test_rasa_applies_logging_yml_with_its_own_loader(tmp_path):
 
 def test_the_telegram_relay_logs_to_its_rotating_file_secrets_hidden(tmp_path, monkeypatch, clean_root):
     """The relay keeps its own formatter (it also hides the bot token) and gains the rotating file."""
-    from bot.relay.telegram import configure_logging
+    from bot.relay.main import configure_logging
     from tests.test_telegram_relay import webhook_settings
 
     monkeypatch.setenv(logs.DIR_ENV, str(tmp_path))

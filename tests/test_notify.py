@@ -8,9 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.settings import Settings
+from bot.core.settings import Settings, TelegramSettings, ZaloSettings
 from bot.handoff.directory import Target
 from bot.handoff.notify import Notifier
+from bot.messengers import wiring
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo, FakeZaloServer
 from tests.telegram_support import token
@@ -41,9 +42,10 @@ def zalo(tmp_path):
 
 
 def notifier(telegram: FakeTelegram | None, zalo_env: dict | None = None, api: str | None = None) -> Notifier:
-    settings = replace(Settings.from_env(), telegram_token=TOKEN if telegram or api else "",
-                       telegram_api_base_url=api or (telegram.url if telegram else ""))
-    return Notifier.from_settings(settings, env=zalo_env or {})
+    section = TelegramSettings(token=TOKEN if telegram or api else "",
+                               api_base_url=api or (telegram.url if telegram else ""))
+    settings = replace(Settings.from_env(), telegram=section, zalo=ZaloSettings.from_sources(None, zalo_env or {}))
+    return wiring.notifier(settings)
 
 
 async def test_team_hears_in_the_telegram_group_and_on_zalo(telegram, zalo):
@@ -90,6 +92,6 @@ async def test_failures_are_logged_masked_without_the_token_and_never_raised(tel
     assert not await notifier(None, {}).team(Target(str(GROUP)), "x")  # no token
     assert not await notify.team(Target(), "x")  # nobody configured
     logged = caplog.text
-    assert "chat not found" in logged and "ConnectError" in logged and "not configured" in logged
+    assert "Chat not found" in logged and "ConnectError" in logged and "not configured" in logged
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
     assert "0912345678" not in logged

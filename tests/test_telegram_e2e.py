@@ -1,5 +1,5 @@
 """End to end over Telegram: the real Rasa model and action server (`Bot`), the relay as a real process
-(`python -m bot.relay.telegram`), and a local fake of the Telegram Bot API standing in for Telegram.
+(`python -m bot.relay`), and a local fake of the Telegram Bot API standing in for Telegram.
 Users' updates are injected into the fake; the assertions read what the relay sent to it."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bot.messengers.telegram_format import APOLOGY, EDITED, GROUP_HINT, MAX_MESSAGE, TEXT_ONLY, WELCOME, tg_len
+from bot.core.copy import BUSY_APOLOGY as APOLOGY, WELCOME
+from bot.messengers.telegram_format import EDITED, GROUP_HINT, MAX_MESSAGE, TEXT_ONLY, tg_len
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegram
 from tests.parity import IDS as PARITY_IDS, five_questions

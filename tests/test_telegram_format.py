@@ -6,16 +6,18 @@ import json
 import random
 
 import pytest
+import yaml
 
+from bot.core.copy import BUSY_APOLOGY as APOLOGY, WELCOME
 from bot.core.privacy import mask
+from bot.core.settings import DEFAULT_RASA_URL, ROOT, ConfigError, TelegramSettings
+from bot.core.text import split_text as split_by
 from bot.messengers.telegram_format import (
-    APOLOGY,
     BUTTONS_ONLY,
     GROUP_HINT,
     MAX_CALLBACK_BYTES,
     MAX_MESSAGE,
     SHORT_KEY_PREFIX,
-    WELCOME,
     Button,
     CallbackStore,
     addressed_text,
@@ -23,14 +25,17 @@ from bot.messengers.telegram_format import (
     keyboard_rows,
     secret_matches,
     sender_id,
-    split_text,
     tg_len,
     to_telegram,
 )
-from bot.relay.config import DEFAULT_RASA_URL, ConfigError, TelegramSettings
 
 TOKEN = "123456789:AAH-test_token_for_unit_tests_0123"
 SECRET = "s3cret-token_with-enough_length"
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """The one splitter (bot.core.text) as Telegram uses it: UTF-16 units."""
+    return split_by(text, limit, size=tg_len)
 
 
 def squash(text: str) -> str:
@@ -226,6 +231,22 @@ def test_secret_comparison():
 def test_texts_are_vietnamese_and_fit_telegram():
     assert WELCOME.startswith("Xin chào") and APOLOGY.startswith("Xin lỗi")
     assert "VNeID" in WELCOME and "Hóa đơn điện tử" in WELCOME and tg_len(WELCOME) < MAX_MESSAGE
+
+
+def test_rasas_greeting_says_what_the_channels_say():
+    """One greeting (bot/core/copy.py): Telegram's /start, Zalo's fallback welcome and domain.yml's utter_greet."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert [r["text"] for r in domain["responses"]["utter_greet"]] == [WELCOME]
+
+
+def test_channel_sections_are_read_leniently_and_checked_by_the_relay():
+    """Settings.telegram is read for every process (team notices need only the token); the relay's check refuses."""
+    s = TelegramSettings.read({"TELEGRAM_BOT_TOKEN": TOKEN, "RELAY_SECRET": RELAY, "TELEGRAM_PORT": "http",
+                               "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/"})
+    assert (s.token, s.api_base_url) == (TOKEN, "http://127.0.0.1:9") and "TELEGRAM_PORT" in s.problem
+    with pytest.raises(ConfigError, match="TELEGRAM_PORT"):
+        s.checked()
+    assert TelegramSettings.read({}).token == "" and TOKEN not in repr(s)
 
 
 # --- settings -----------------------------------------------------------------------------------

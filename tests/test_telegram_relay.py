@@ -14,20 +14,14 @@ import httpx
 import pytest
 from telegram.error import BadRequest, RetryAfter
 
-import bot.relay.telegram as relay_module
-from bot.core.settings import ROOT
+import bot.relay.webhook as relay_module
+from bot.core.settings import ROOT, TelegramSettings
+from bot.messengers.telegram_api import send
 from bot.messengers.telegram_format import Button, Outgoing
-from bot.relay.config import TelegramSettings
-from bot.relay.telegram import (
-    RELAY,
-    ChatLocks,
-    RasaClient,
-    RasaUnavailable,
-    RedactingFormatter,
-    build_application,
-    send,
-    webhook_server,
-)
+from bot.relay.client import RasaClient, RasaUnavailable
+from bot.relay.handlers import RELAY, ChatLocks, build_application
+from bot.relay.main import RedactingFormatter
+from bot.relay.webhook import webhook_server
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram_support import SECRET, token
 from tools.launch import free_port
@@ -218,7 +212,7 @@ def test_log_lines_are_masked_and_secrets_redacted():
 def run_relay(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot.relay.telegram"],
+        [sys.executable, "-m", "bot.relay"],
         cwd=ROOT,
         capture_output=True,
         text=True,

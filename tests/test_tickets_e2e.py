@@ -24,9 +24,9 @@ from playwright.sync_api import expect
 from starlette.testclient import TestClient
 
 from bot.admin.web.app import create_app
+from bot.core.copy import BUSY_APOLOGY as APOLOGY
 from bot.core.localtime import VIETNAM_TZ
-from bot.core.settings import Settings
-from bot.messengers.telegram_format import APOLOGY
+from bot.core.settings import Settings, TelegramSettings
 from bot.store.accounts import Accounts
 from bot.store.activity import member_ref
 from bot.store.tickets import Tickets
@@ -90,7 +90,8 @@ def relay(bot, fake, tmp_path_factory) -> Iterator[Relay]:
 def admin(bot, fake) -> Iterator[tuple[Person, Tickets]]:
     """Staff at the admin page, on the bot's own store."""
     settings = replace(Settings.from_env(), store_url=bot.env["BOT_STORE_URL"], admin_enabled=True,
-                       telegram_token=TOKEN, telegram_api_base_url=fake.url, cache_dir=bot.workdir / "admin-cache")
+                       telegram=TelegramSettings(token=TOKEN, api_base_url=fake.url),
+                       cache_dir=bot.workdir / "admin-cache")
     tickets = Tickets.open(settings.store_url)
     Accounts(tickets.engine).add_user(STAFF, PASSWORD, "editor")
     with TestClient(create_app(settings, embedder=FakeEmbedder()), follow_redirects=False) as client:

@@ -359,7 +359,8 @@ class StubBot:
 
 
 async def test_relay_uploads_the_file_it_fetched_and_apologises_when_it_cannot():
-    from bot.relay.telegram import RasaUnavailable, send
+    from bot.messengers.telegram_api import send
+    from bot.relay.client import RasaUnavailable
 
     note = [to_telegram([custom(f"{AUDIO_ROUTE}{NAME}.ogg", "", 12.2)], CallbackStore())[0]]
     fetched: list[str] = []

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from bot.messengers.zalo_client import API_BASE_URL, OAUTH_BASE_URL, ZaloClient, ZaloSettings
+from bot.core.settings import ZaloSettings
+from bot.messengers.zalo_client import API_BASE_URL, OAUTH_BASE_URL, ZaloClient
 from bot.messengers.zalo_tokens import TokenStore
 from tests.fakes.zalo_api import FakeTransport, FakeZalo
 

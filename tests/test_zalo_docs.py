@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from bot.core.settings import ROOT
-from bot.messengers.zalo_client import ZaloSettings
+from bot.core.settings import ROOT, ZaloSettings
 
 DOC = (ROOT / "docs" / "zalo.md").read_text(encoding="utf-8")
 RUN = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.core.text import short_title as shorten, split_text as split_by
 from bot.messengers.zalo_events import (
     MAX_BODY_BYTES,
     MAX_BUTTON_TITLE,
@@ -17,10 +18,8 @@ from bot.messengers.zalo_events import (
     MalformedEvent,
     check_webhook,
     parse_event,
-    short_title,
     signature,
     signature_ok,
-    split_text,
     template_buttons,
     user_ref,
     zalo_messages,
@@ -28,6 +27,16 @@ from bot.messengers.zalo_events import (
 from tests.fakes.zalo_api import ZaloWebhook
 
 APP_ID, SECRET = "360846524940903967", "oa-secret-key-for-tests"
+
+
+def split_text(text: str) -> list[str]:
+    """The one splitter (bot.core.text) at Zalo's limit."""
+    return split_by(text, MAX_TEXT_CHARS)
+
+
+def short_title(title: str) -> str:
+    """The one title shortener (bot.core.text) at Zalo's button limit."""
+    return shorten(title, MAX_BUTTON_TITLE)
 HOOK = ZaloWebhook("http://unused", APP_ID, SECRET)
 
 

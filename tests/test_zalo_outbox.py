@@ -11,7 +11,7 @@ import socket
 import pytest
 from sqlalchemy import select
 
-from bot.handoff.notify import HttpxTransport
+from bot.messengers.http import HttpxTransport
 from bot.messengers.zalo_client import ZaloClient
 from bot.messengers.zalo_tokens import TokenStore
 from bot.rasa_side.channels.zalo_outbox import ZaloOutbox

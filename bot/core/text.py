@@ -3,6 +3,7 @@
 Residents often type without diacritics ("quen mk vneid") and with chat abbreviations ("ko dc").
 Lexical search works on de-accented syllables; the embedding model works best on accented text,
 so the query is also given its accents back from the knowledge base's own vocabulary.
+Also the shaping every messenger needs: long replies split to a platform's limit, button titles shortened.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -125,3 +126,72 @@ class AccentRestorer:
                 out.append(toks[i])
                 i += 1
         return " ".join(out)
+
+
+# --- shaping replies for a messenger (Telegram: bot/messengers/telegram_format.py, Zalo: zalo_events.py) ----------
+
+SEPARATORS = ("\n\n", "\n", " ")  # where a long text may be cut, best first
+
+
+def _hard_cut(text: str, limit: int, size: Callable[[str], int]) -> list[str]:
+    """Cut a text with no usable separator into pieces of at most `limit` units, never inside a character."""
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
+    for ch in text:
+        width = size(ch)
+        if used + width > limit:
+            pieces.append("".join(current))
+            current, used = [], 0
+        current.append(ch)
+        used += width
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
+def _split(text: str, limit: int, level: int, size: Callable[[str], int]) -> list[str]:
+    if size(text) <= limit:
+        return [text]
+    if level == len(SEPARATORS):
+        return _hard_cut(text, limit, size)
+    sep = SEPARATORS[level]
+    chunks: list[str] = []
+    current = ""
+    for part in text.split(sep):
+        if size(part) > limit:  # this part alone is too long: cut it at a finer separator
+            if current:
+                chunks.append(current)
+            *done, current = _split(part, limit, level + 1, size)
+            chunks.extend(done)
+            continue
+        candidate = f"{current}{sep}{part}" if current else part
+        if size(candidate) <= limit:
+            current = candidate
+        else:
+            chunks.append(current)
+            current = part
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def split_text(text: str, limit: int, size: Callable[[str], int] = len) -> list[str]:
+    """Split `text` into messages of at most `limit` units as `size` counts them (characters by default): at blank
+    lines if possible, else at line breaks, else between words, and only as a last resort inside a word. Pieces are
+    packed greedily and stripped; none is empty."""
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    pieces = (chunk.strip() for chunk in _split(text.strip(), limit, 0, size))
+    return [piece for piece in pieces if piece]
+
+
+def short_title(title: str, limit: int) -> str:
+    """A button title of at most `limit` characters, cut at a word where possible, with an ellipsis."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    head = title[: limit - 1]
+    if " " in head and not title[limit - 1].isspace():
+        head = head[: head.rfind(" ")]
+    return head.rstrip(" ,.;:-") + "…"

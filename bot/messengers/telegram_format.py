@@ -1,8 +1,9 @@
-"""Pure logic of the Telegram channel: what the relay says, how Rasa's messages become Telegram
-messages, long-text splitting, short callback data, and when a group message is meant for the bot.
+"""Pure logic of the Telegram channel: what the relay says (the greeting and the apology: bot/core/copy.py), how
+Rasa's messages become Telegram messages (split at Telegram's limit by `bot.core.text.split_text`, counted in UTF-16
+units), short callback data, and when a group message is meant for the bot.
 
 No python-telegram-bot and no I/O here, so every rule is unit-tested on plain data
-(`tests/test_telegram_format.py`); `bot/relay/telegram.py` is the glue.
+(`tests/test_telegram_format.py`); `bot/relay/` is the glue and `bot/messengers/telegram_api.py` sends.
 """
 
 from __future__ import annotations
@@ -15,24 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.text import split_text
 from bot.speech.tts import audio_name
 
 MAX_MESSAGE = 4096  # Telegram: 1-4096 characters (UTF-16 code units) per message
 MAX_CALLBACK_BYTES = 64  # Telegram: callback_data is 1-64 bytes
 SHORT_KEY_PREFIX = "~k:"  # marks a callback_data that stands for a longer, remembered payload
 PAIR_TITLE_MAX = 16  # two buttons this short, for the same intent, share a row (the 👍/👎 feedback pair)
-SEPARATORS = ("\n\n", "\n", " ")  # where a long text may be cut, best first
 
-WELCOME = (
-    "Xin chào! Tôi là trợ lý ảo hỗ trợ người dân dùng dịch vụ công trực tuyến. Tôi hướng dẫn về:\n"
-    "- VNeID (định danh điện tử)\n"
-    "- Sổ sức khỏe điện tử và bảo hiểm y tế (BHYT)\n"
-    "- Hóa đơn điện tử\n"
-    "- Cổng Dịch vụ công quốc gia\n"
-    "Bạn cứ gõ câu hỏi, có dấu hay không dấu đều được, ví dụ: “quên mật khẩu VNeID” hoặc "
-    "“tra cuu hoa don dien tu”. Cần người thật giúp, bạn gõ “gặp người hỗ trợ”.\n"
-    "Lưu ý: không gửi số CCCD, mật khẩu hay mã OTP cho bất kỳ ai, kể cả trong cuộc trò chuyện này."
-)
 # A group is one conversation (tg-<group id>): every member sees the answers, and a ticket opened there is answered
 # there. Personal matters belong in a private chat; the hint says so (docs/telegram.md, docs/security.md).
 GROUP_HINT = (
@@ -48,10 +39,6 @@ TEXT_ONLY = (
 EDITED = "Tôi chỉ đọc tin nhắn mới, không đọc tin đã sửa. Bạn vui lòng gửi lại câu hỏi thành một tin nhắn mới."
 UNKNOWN_COMMAND = "Tôi chưa hiểu lệnh này. Bạn cứ gõ câu hỏi bằng chữ, hoặc gõ /help để xem hướng dẫn."
 EXPIRED_BUTTON = "Nút này đã hết hạn. Bạn vui lòng gõ lại câu hỏi."
-APOLOGY = (
-    "Xin lỗi, hệ thống đang bận nên tôi chưa trả lời được. Bạn vui lòng thử lại sau ít phút, "
-    "hoặc liên hệ Tổ công nghệ số cộng đồng, công an xã/phường để được hỗ trợ."
-)
 BUTTONS_ONLY = "Bạn chọn một mục dưới đây:"
 AUDIO_UNAVAILABLE = "Xin lỗi, lúc này tôi chưa gửi được bản đọc. Bạn vui lòng xem câu trả lời bằng chữ ở trên."
 
@@ -59,58 +46,6 @@ AUDIO_UNAVAILABLE = "Xin lỗi, lúc này tôi chưa gửi được bản đọc
 def tg_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    """Cut a text with no usable separator into pieces of at most `limit` units, never inside a character."""
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for ch in text:
-        width = tg_len(ch)
-        if size + width > limit:
-            pieces.append("".join(current))
-            current, size = [], 0
-        current.append(ch)
-        size += width
-    if current:
-        pieces.append("".join(current))
-    return pieces
-
-
-def _split(text: str, limit: int, level: int) -> list[str]:
-    if tg_len(text) <= limit:
-        return [text]
-    if level == len(SEPARATORS):
-        return _hard_cut(text, limit)
-    sep = SEPARATORS[level]
-    chunks: list[str] = []
-    current = ""
-    for part in text.split(sep):
-        if tg_len(part) > limit:  # this part alone is too long: cut it at a finer separator
-            if current:
-                chunks.append(current)
-            *done, current = _split(part, limit, level + 1)
-            chunks.extend(done)
-            continue
-        candidate = f"{current}{sep}{part}" if current else part
-        if tg_len(candidate) <= limit:
-            current = candidate
-        else:
-            chunks.append(current)
-            current = part
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split `text` into messages of at most `limit` units: at blank lines if possible, else at line
-    breaks, else between words, and only as a last resort inside a word. No message is empty."""
-    if limit < 1:
-        raise ValueError("limit must be positive")
-    pieces = (chunk.strip() for chunk in _split(text.strip(), limit, 0))
-    return [piece for piece in pieces if piece]
 
 
 class CallbackStore:
@@ -246,7 +181,7 @@ def to_telegram(messages: Iterable[dict], store: CallbackStore, limit: int = MAX
         if m.get("image"):
             text = f"{text}\n{m['image']}" if text.strip() else str(m["image"])
         rows = keyboard_rows(m.get("buttons") or [], store)
-        pieces = split_text(text, limit)
+        pieces = split_text(text, limit, size=tg_len)
         if not pieces and rows:
             if out and not out[-1].keyboard:
                 out[-1] = Outgoing(out[-1].text, rows)

@@ -1,7 +1,9 @@
 """Client for the Zalo OA API: send consultation messages, refresh the access token when Zalo says it expired.
 
-The HTTP layer is a small `Transport` (aiohttp in the Rasa environment, imported lazily), so the refresh-and-resend
-logic is tested in-process against the fake Zalo with the standard library alone.
+The HTTP layer is a small `Transport` (aiohttp in the Rasa environment, imported lazily; httpx in the action server
+and the admin page: `bot/messengers/http.py`), so the refresh-and-resend logic is tested in-process against the fake
+Zalo with the standard library alone. The settings live in `bot.core.settings.ZaloSettings`; the one place that builds
+a client from them is `bot/messengers/wiring.py`.
 """
 
 from __future__ import annotations
@@ -10,20 +12,21 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.privacy import mask
-from bot.core.settings import ROOT
-from bot.messengers.zalo_events import MAX_EVENT_AGE_S, user_ref
+from bot.core.settings import (
+    ZALO_API_BASE_URL as API_BASE_URL,
+    ZALO_OAUTH_BASE_URL as OAUTH_BASE_URL,
+    ZaloSettings,
+)
+from bot.core.text import split_text
+from bot.messengers.zalo_events import MAX_TEXT_CHARS, user_ref
 from bot.messengers.zalo_tokens import TokenPair, TokenStore
 
 log = logging.getLogger(__name__)
 
-API_BASE_URL = "https://openapi.zalo.me"
-OAUTH_BASE_URL = "https://oauth.zaloapp.com"
 SEND_PATH = "/v3.0/oa/message/cs"
 REFRESH_PATH = "/v4/oa/access_token"
 EXPIRED_TOKEN_ERRORS = frozenset({-216, -220})
@@ -31,79 +34,6 @@ EXPIRED_TOKEN_ERRORS = frozenset({-216, -220})
 # over 7 days old. Everything else (network, HTTP errors, rate limits, tokens, unknown codes) may pass later.
 PERMANENT_ERRORS = frozenset({-201, -213, -230})
 TIMEOUT_S = 10.0
-
-
-@dataclass(frozen=True)
-class ZaloSettings:
-    """The channel's configuration. Each value comes from the credentials.yml block (key on the left) or, when that
-    is absent or empty, from the environment variable on the right; secrets belong in the environment only."""
-
-    app_id: str = ""  # app_id / ZALO_APP_ID
-    oa_secret_key: str = ""  # oa_secret_key / ZALO_OA_SECRET_KEY: signs the webhook
-    app_secret: str = ""  # app_secret / ZALO_APP_SECRET: the app's secret key, used to refresh tokens
-    access_token: str = ""  # access_token / ZALO_ACCESS_TOKEN: first access token (the token file takes over)
-    refresh_token: str = ""  # refresh_token / ZALO_REFRESH_TOKEN: first refresh token
-    token_file: Path = ROOT / ".cache" / "zalo_tokens.json"  # token_file / ZALO_TOKEN_FILE
-    api_base_url: str = API_BASE_URL  # api_base_url / ZALO_API_BASE_URL
-    oauth_base_url: str = OAUTH_BASE_URL  # oauth_base_url / ZALO_OAUTH_BASE_URL
-    # Timing (seconds). An event older than max_event_age_s is refused; an answer Zalo did not take is retried after
-    # retry_base_s, doubling up to retry_max_s, and given up (logged) once it is give_up_after_s old.
-    max_event_age_s: float = MAX_EVENT_AGE_S  # max_event_age_s / ZALO_MAX_EVENT_AGE_S
-    retry_base_s: float = 2.0  # retry_base_s / ZALO_RETRY_BASE_S
-    retry_max_s: float = 300.0  # retry_max_s / ZALO_RETRY_MAX_S
-    give_up_after_s: float = 24 * 3600.0  # give_up_after_s / ZALO_GIVE_UP_AFTER_S
-
-    @classmethod
-    def from_sources(cls, credentials: Mapping[str, Any] | None, env: Mapping[str, str]) -> ZaloSettings:
-        """Merge the credentials block over the environment."""
-        creds = credentials or {}
-
-        def pick(key: str, default: str = "") -> str:
-            value = creds.get(key)
-            if value is None or str(value).strip() == "":
-                value = env.get("ZALO_" + key.upper(), "")
-            return str(value).strip() or default
-
-        token_file = pick("token_file") or str(_path_setting("BOT_CACHE_DIR", env) / "zalo_tokens.json")
-
-        def seconds(key: str) -> float:
-            default = getattr(cls, key)
-            try:
-                value = float(pick(key) or default)
-            except ValueError:
-                log.warning("Zalo setting %s is not a number of seconds; using %s", key, default)
-                return default
-            return value if 0 < value < float("inf") else default
-
-        return cls(
-            app_id=pick("app_id"),
-            oa_secret_key=pick("oa_secret_key"),
-            app_secret=pick("app_secret"),
-            access_token=pick("access_token"),
-            refresh_token=pick("refresh_token"),
-            token_file=Path(token_file).expanduser(),
-            api_base_url=pick("api_base_url", API_BASE_URL),
-            oauth_base_url=pick("oauth_base_url", OAUTH_BASE_URL),
-            max_event_age_s=seconds("max_event_age_s"),
-            retry_base_s=seconds("retry_base_s"),
-            retry_max_s=seconds("retry_max_s"),
-            give_up_after_s=seconds("give_up_after_s"),
-        )
-
-    def problems(self) -> list[str]:
-        """What is missing for the channel to work, in plain words (empty when all is set)."""
-        out = []
-        if not self.app_id or not self.oa_secret_key:
-            out.append("ZALO_APP_ID and ZALO_OA_SECRET_KEY are needed to accept webhooks")
-        if not self.app_secret:
-            out.append("ZALO_APP_SECRET is needed to refresh the access token")
-        return out
-
-
-def _path_setting(name: str, env: Mapping[str, str]) -> Path:
-    """The cache folder, as bot.core.settings resolves it."""
-    value = env.get(name)
-    return Path(value).expanduser() if value else ROOT / ".cache"
 
 
 @dataclass(frozen=True)
@@ -213,6 +143,15 @@ class ZaloClient:
         self._pair: TokenPair | None = None
         self._unsaved = False  # a rotated pair the file refused: keep it in memory, retry the save later
         self._refresh_lock: asyncio.Lock | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ZaloSettings, transport: Transport | None = None) -> ZaloClient:
+        """The OA client for these settings: the token file seeded from ZALO_ACCESS_TOKEN / ZALO_REFRESH_TOKEN, over
+        `transport` (aiohttp when None). The one place a ZaloClient is put together: the Rasa channel and the team
+        notices (bot/messengers/wiring.py) share the token file through it."""
+        store = TokenStore(settings.token_file, settings.access_token, settings.refresh_token)
+        return cls(store, settings.app_id, settings.app_secret, settings.api_base_url, settings.oauth_base_url,
+                   transport=transport)
 
     def _current(self) -> TokenPair | None:
         if self._pair is None:
@@ -325,3 +264,19 @@ class ZaloClient:
     async def close(self) -> None:
         """Release the transport's connections."""
         await self.transport.close()
+
+
+class ZaloSender:
+    """Sends one text to a Zalo user who follows the OA (Zalo allows it within 7 days of their last message), split at
+    Zalo's 2,000-character limit; never raises: False when any part did not go out (the client logs why)."""
+
+    def __init__(self, client: ZaloClient) -> None:
+        self.client = client
+
+    async def send(self, user_id: str, text: str) -> bool:
+        """True when Zalo took every part."""
+        try:
+            return bool(await self.client.send_all(user_id, [{"text": p} for p in split_text(text, MAX_TEXT_CHARS)]))
+        except Exception as err:  # the client logs its own failures; this is for the unexpected
+            log.warning("Zalo message to %s failed: %s", user_ref(user_id), type(err).__name__)
+            return False

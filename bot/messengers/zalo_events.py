@@ -1,8 +1,8 @@
 """Zalo Official Account webhook, the pure parts: signature check, event parsing, reply shaping, de-duplication.
 
-Standard library only, so the checks are unit-tested in the action-server environment and imported as they are by
-the Rasa channel (`bot.rasa_side.channels.zalo`). Platform facts: /work/shared/reference/channels.md, "Zalo Official
-Account".
+Standard library (and bot.core) only, so the checks are unit-tested in the action-server environment and imported
+as they are by the Rasa channel (`bot.rasa_side.channels.zalo`). Platform facts:
+/work/shared/reference/channels.md, "Zalo Official Account".
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.settings import ZALO_MAX_EVENT_AGE_S
+from bot.core.text import short_title, split_text
+
 MAX_TEXT_CHARS = 2000  # one Zalo text message
 MAX_BUTTONS = 5  # one Zalo button template
 MAX_BUTTON_TITLE = 20  # keeps titles on one line in the Zalo app (community guidance, unconfirmed by Zalo)
 MAX_BODY_BYTES = 64 * 1024  # a real event is well under 2 KB
 MAX_NESTING = 20  # a real event nests 4 deep; json.loads recurses once per level (RecursionError near 1,000)
-# Freshness: a signed event older than this (or further ahead than the clock skew) is refused, so a captured body
-# cannot be replayed later; de-duplication covers the window itself (its memory outlives the window).
-MAX_EVENT_AGE_S = 3600.0  # Zalo retries a failed delivery for a while; an hour covers a restart or a short outage
+MAX_EVENT_AGE_S = ZALO_MAX_EVENT_AGE_S  # freshness window of a signed event (bot.core.settings says why an hour)
 MAX_CLOCK_SKEW_S = 300.0
 MAX_TIMESTAMP_DIGITS = 16  # milliseconds since 1970 have 13 digits until the year 2286
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -32,12 +33,6 @@ SENDER_PREFIX = "zalo-"
 AUDIO_TITLE = "▶ Nghe bản đọc"
 AUDIO_LEAD = "🔊 Bấm nút dưới đây để nghe câu trả lời đọc to."
 AUDIO_UNAVAILABLE = "Xin lỗi, trên Zalo tôi chưa gửi được bản đọc. Bạn vui lòng xem câu trả lời bằng chữ ở trên."
-
-WELCOME = (
-    "Xin chào! Tôi là trợ lý ảo hỗ trợ người dân dùng dịch vụ công trực tuyến: VNeID, sổ sức khỏe điện tử "
-    "và bảo hiểm y tế, hóa đơn điện tử, Cổng Dịch vụ công quốc gia. Bạn cứ gõ câu hỏi, có dấu hay không dấu "
-    "đều được (ví dụ: “quên mật khẩu VNeID”)."
-)
 PLEASE_TYPE = (
     "Xin lỗi, tôi chỉ đọc được tin nhắn chữ, chưa xem được hình ảnh, nhãn dán, tệp, vị trí, âm thanh hay đường "
     "link. Bạn vui lòng gõ câu hỏi bằng chữ (có dấu hay không dấu đều được), ví dụ: “quên mật khẩu VNeID” "
@@ -242,41 +237,6 @@ def check_webhook(
         return Verdict(400, str(exc))
 
 
-def _cut(text: str, limit: int) -> tuple[str, str]:
-    """The longest head of `text` within `limit` that ends on the best boundary available, and the rest."""
-    window = text[: limit + 1]
-    for sep in ("\n\n", "\n", " "):
-        at = window.rfind(sep, 0, limit + 1)
-        if at > 0:
-            return text[:at].rstrip(), text[at + len(sep) :]
-    return text[:limit], text[limit:]
-
-
-def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """Split a reply into Zalo messages of at most `limit` characters, at paragraph, then line, then word breaks."""
-    text = text.strip()
-    parts: list[str] = []
-    while len(text) > limit:
-        head, text = _cut(text, limit)
-        if head.strip():
-            parts.append(head.strip("\n"))
-        text = text.lstrip("\n")
-    if text.strip():
-        parts.append(text)
-    return parts
-
-
-def short_title(title: str, limit: int = MAX_BUTTON_TITLE) -> str:
-    """A button title of at most `limit` characters, cut at a word where possible, with an ellipsis."""
-    title = " ".join(title.split())
-    if len(title) <= limit:
-        return title
-    head = title[: limit - 1]
-    if " " in head and not title[limit - 1].isspace():
-        head = head[: head.rfind(" ")]
-    return head.rstrip(" ,.;:-") + "…"
-
-
 def template_buttons(buttons: list[dict] | None) -> list[dict]:
     """Rasa buttons as Zalo `oa.query.hide` buttons: at most five, short titles, the payload sent back as text."""
     out = []
@@ -284,7 +244,7 @@ def template_buttons(buttons: list[dict] | None) -> list[dict]:
         title, payload = str(button.get("title") or "").strip(), button.get("payload")
         if not title or not isinstance(payload, str) or not payload:
             continue
-        out.append({"title": short_title(title), "type": "oa.query.hide", "payload": payload})
+        out.append({"title": short_title(title, MAX_BUTTON_TITLE), "type": "oa.query.hide", "payload": payload})
     return out[:MAX_BUTTONS]
 
 
@@ -306,7 +266,7 @@ def audio_button(custom: dict) -> dict | None:
         title = f"▶ Nghe ({seconds} giây)" if seconds < 600 else AUDIO_TITLE
     except (TypeError, ValueError):
         title = AUDIO_TITLE
-    return {"title": short_title(title), "type": "oa.open.url", "payload": {"url": url}}
+    return {"title": short_title(title, MAX_BUTTON_TITLE), "type": "oa.open.url", "payload": {"url": url}}
 
 
 def zalo_messages(rasa_messages: list[dict]) -> list[dict]:
@@ -330,7 +290,7 @@ def zalo_messages(rasa_messages: list[dict]) -> list[dict]:
         text = reply.get("text") or ""
         if not text and reply.get("image"):
             text = str(reply["image"])
-        parts = split_text(text)
+        parts = split_text(text, MAX_TEXT_CHARS)
         buttons = template_buttons(reply.get("buttons"))
         if not parts and buttons:
             parts = ["Bạn chọn một mục:"]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from bot.core.asking import split_asks
-from bot.core.text import plain, words
+from bot.core.text import plain, short_title, words
 from bot.knowledge.model import TOPICS, Entry, render_answer, source_line
 from bot.replies.followup import contextual_query
 from bot.replies.guide import start_button as guide_start_button
@@ -43,15 +43,10 @@ class Reply:
     confidence: float | None = None  # the search's confidence, when a search decided this reply
 
 
-def short_title(title: str) -> str:
-    """A button title short enough for every channel."""
-    return title if len(title) <= MAX_BUTTON_TITLE else title[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
-
-
 def ask_button(entry: Entry) -> dict:
     """A button that asks for one entry by id."""
     payload = json.dumps({"entry_id": entry.id}, separators=(",", ":"))  # compact: Telegram allows 64 bytes
-    return {"title": short_title(entry.title), "payload": "/ask_question" + payload}
+    return {"title": short_title(entry.title, MAX_BUTTON_TITLE), "payload": "/ask_question" + payload}
 
 
 def answer_entry(entry: Entry, by_id: dict[str, Entry], alternatives: list[Entry] | None = None) -> Reply:

@@ -75,7 +75,7 @@ def main(port: int) -> None:
     from rasa.core.channels.channel import register
     from sanic import Sanic, response
 
-    from bot.messengers.zalo_client import ZaloSettings
+    from bot.core.settings import ZaloSettings
     from bot.rasa_side.channels.rest import ValidatedRestInput
     from bot.rasa_side.channels.zalo import ZaloInput
 

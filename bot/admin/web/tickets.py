@@ -18,9 +18,10 @@ from starlette.routing import Route
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, redirect, render
 from bot.core.localtime import VIETNAM_TZ, local_text, utcnow
-from bot.handoff.notify import Delivery, Notifier
+from bot.handoff.notify import Delivery
 from bot.handoff.tickets import CHANNEL_NAMES, closing_note, reach, staff_reply
 from bot.knowledge.model import TOPICS
+from bot.messengers.wiring import notifier
 from bot.store.activity import HelperActivity, month_bounds, report_csv
 from bot.store.tickets import CLOSED, OPEN, RESIDENT, STAFF, SYSTEM, TicketClosed, TicketNotFound, Tickets
 
@@ -62,8 +63,7 @@ def waited(since: dt.datetime, now: dt.datetime) -> str:
 
 def deliver(call: Call, sender_id: str, text: str) -> Delivery:
     """Send on the resident's channel from this worker thread, through the app's event loop."""
-    notifier = Notifier.from_settings(call.admin.settings)
-    return from_thread.run(notifier.resident, sender_id, text)
+    return from_thread.run(notifier(call.admin.settings).resident, sender_id, text)
 
 
 def notice(call: Call) -> dict | None:

@@ -6,7 +6,7 @@ read up to 64 KB (413 beyond, without reading on), checked (`zalo_events.check_w
 freshness), de-duplicated (`zalo_seen`: Redis when configured), answered with 200 at once (Zalo retries anything
 slower than about 2 s), and handled in the background: texts go to Rasa, follows get a welcome, other user messages a
 request to type. Replies go out through the outbox (`zalo_outbox`: kept in the store until Zalo took them, retried
-with backoff by a loop that runs with the server). Settings: `zalo_client.ZaloSettings`; set-up: docs/zalo.md.
+with backoff by a loop that runs with the server). Settings: `bot.core.settings.ZaloSettings`; set-up: docs/zalo.md.
 """
 
 from __future__ import annotations
@@ -21,21 +21,20 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.core.copy import WELCOME
 from bot.core.privacy import mask, mask_incoming
-from bot.core.settings import Settings
-from bot.messengers.zalo_client import ZaloClient, ZaloSettings
+from bot.core.settings import Settings, ZaloSettings
+from bot.messengers.zalo_client import ZaloClient
 from bot.messengers.zalo_events import (
     MAX_BODY_BYTES,
     PLEASE_TYPE,
     SIGNATURE_HEADER,
-    WELCOME,
     IncomingEvent,
     Kind,
     check_webhook,
     user_ref,
     zalo_messages,
 )
-from bot.messengers.zalo_tokens import TokenStore
 from bot.rasa_side.channels.rest import APOLOGY
 from bot.rasa_side.channels.validation import MAX_MESSAGE_CHARS
 from bot.rasa_side.channels.zalo_outbox import ZaloOutbox
@@ -70,15 +69,13 @@ class ZaloInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ZaloInput:
-        """Build from the credentials.yml block, falling back to ZALO_* environment variables."""
+        """Build from the credentials.yml block, falling back to ZALO_* environment variables (the parser of
+        `Settings.zalo`, with the block on top)."""
         return cls(ZaloSettings.from_sources(credentials, os.environ))
 
     def __init__(self, settings: ZaloSettings, client: ZaloClient | None = None) -> None:
         self.settings = settings
-        store = TokenStore(settings.token_file, settings.access_token, settings.refresh_token)
-        self.client = client or ZaloClient(
-            store, settings.app_id, settings.app_secret, settings.api_base_url, settings.oauth_base_url
-        )
+        self.client = client or ZaloClient.from_settings(settings)
         self.seen = SeenEvents.from_env(os.environ, settings.app_id)
         self.outbox: ZaloOutbox | None = None  # opened with the server (it touches the database)
         self._retry_loop: asyncio.Task | None = None
