@@ -1,6 +1,6 @@
 """The Telegram relay's own door, /webhooks/relay/webhook: the only way to speak as a Telegram chat (`tg-…`).
 
-The relay (bot/relay/telegram.py, a separate process) sends the shared secret RELAY_SECRET in the X-Relay-Secret
+The relay (bot/relay/, a separate process) sends the shared secret RELAY_SECRET in the X-Relay-Secret
 header; it is compared in constant time. Without RELAY_SECRET in Rasa's environment this door answers 503 and the
 rest of the bot runs. The public REST door namespaces every sender to `web-…`, so nobody else can reach a Telegram
 resident's conversation, ticket or staff reply.

@@ -47,7 +47,7 @@ SHUTDOWN_GRACE_S = 5.0
 
 class ZaloCollector(CollectingOutputChannel):
     """Collects Rasa's replies whole: the base class cuts texts at blank lines, which on Zalo would turn one answer
-    into a burst of small messages. `zalo_events.split_text` cuts only what exceeds Zalo's limit."""
+    into a burst of small messages. `zalo_events.zalo_messages` cuts only what exceeds Zalo's limit."""
 
     @classmethod
     def name(cls) -> str:
