@@ -25,6 +25,8 @@ from bot.knowledge.model import TOPICS, render_answer
 from bot.knowledge.staleness import due_for_review
 from bot.store.accounts import ROLES, Accounts
 from bot.store.knowledge import Conflict, KnowledgeStore, NotFound, ValidationFailed, validate
+from bot.usecases import users
+from bot.usecases.entries import EntryChanges, imported
 
 OK, INVALID, USAGE, CONFLICT, NOT_FOUND, PUBLISH_FAILED = 0, 1, 2, 3, 4, 5
 
@@ -49,16 +51,21 @@ def _read_raw(path: str) -> list[dict]:
 
 
 class Cli:
-    """The commands, over one store."""
+    """The commands, over one store; changes go through the use cases (bot/usecases), which write the audit log."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = KnowledgeStore.open(settings.store_url)
         self.accounts = Accounts(self.store.engine)
         self.author = _author()
+        self.entries = EntryChanges(self.store, self.accounts, self.author)
 
-    def audit(self, action: str, target: str = "", detail: str = "") -> None:
-        self.accounts.log(self.author, action, target, detail)
+    def _releases(self):
+        """The publishing use cases (imported here: the index builder loads FAISS)."""
+        from bot.indexing.publish import Publisher
+        from bot.usecases.releases import Releases
+
+        return Releases(self.store, Publisher(self.store, self.settings), self.accounts, self.author)
 
     # -------------------------------------------------------------- reading
     def list(self, args) -> int:
@@ -113,8 +120,7 @@ class Cli:
         raws = _read_raw(args.file)
         try:
             for raw in raws:
-                stored = self.store.create(raw, self.author, args.comment or "")
-                self.audit("create", stored.id, args.comment or "")
+                stored = self.entries.create(raw, args.comment or "")
                 self._warn(stored.entry)
                 print(f"đã thêm {stored.id} (bản 1)")
         except ValidationFailed as err:
@@ -133,14 +139,13 @@ class Cli:
             print(f"không có mục '{args.id}'", file=sys.stderr)
             return NOT_FOUND
         try:
-            stored = self.store.edit(raw, self.author, args.base or current.revision, args.comment or "")
+            stored = self.entries.edit(raw, args.base or current.revision, args.comment or "")
         except ValidationFailed as err:
             _print_problems(err, f"{args.id}: ")
             return INVALID
         except Conflict as err:
             print(str(err), file=sys.stderr)
             return CONFLICT
-        self.audit("edit", stored.id, args.comment or "")
         self._warn(stored.entry)
         print(f"đã lưu {stored.id} (bản {stored.revision})")
         return OK
@@ -151,11 +156,10 @@ class Cli:
             print(f"không có mục '{args.id}'", file=sys.stderr)
             return NOT_FOUND
         try:
-            stored = self.store.retire(args.id, self.author, args.base or current.revision, args.comment or "")
+            stored = self.entries.retire(args.id, args.base or current.revision, args.comment or "")
         except Conflict as err:
             print(str(err), file=sys.stderr)
             return CONFLICT
-        self.audit("retire", stored.id, args.comment or "")
         print(f"đã ngừng dùng {stored.id} (bản {stored.revision}); xuất bản để bot ngừng trả lời bằng mục này")
         return OK
 
@@ -188,14 +192,12 @@ class Cli:
             print(f"{len(problems)} lỗi: không nhập gì cả", file=sys.stderr)
             return INVALID
         try:
-            report = self.store.import_entries(entries, self.author)
+            report = self.entries.import_entries(entries, ", ".join(args.paths))
         except ValidationFailed as err:
             _print_problems(err)
             print("không nhập gì cả", file=sys.stderr)
             return INVALID
-        self.audit("import", ", ".join(args.paths), json.dumps({k: len(v) for k, v in report.items()}))
-        print(f"đã nhập: {len(report['created'])} mục mới, {len(report['updated'])} mục sửa, "
-              f"{len(report['unchanged'])} không đổi")
+        print(f"đã nhập: {imported(report)}")
         return OK
 
     def export(self, args) -> int:
@@ -218,10 +220,9 @@ class Cli:
         return OK
 
     def publish(self, args) -> int:
-        from bot.indexing.publish import Publisher
+        return self._published(self._releases().publish_and_wait(progress_bar=True))
 
-        release = Publisher(self.store, self.settings).publish_and_wait(self.author, progress_bar=True)
-        self.audit("publish", f"release {release.id}", release.status + " " + release.message)
+    def _published(self, release) -> int:
         if release.status != "live":
             print(f"xuất bản #{release.id} thất bại: {release.message}\nbản cũ vẫn đang phục vụ", file=sys.stderr)
             return PUBLISH_FAILED
@@ -231,13 +232,17 @@ class Cli:
     def rollback(self, args) -> int:
         try:
             if args.release is not None:
-                report = self.store.rollback_to_release(args.release, self.author)
-                self.audit("rollback", f"release {args.release}", json.dumps(report, ensure_ascii=False))
-                print(f"đã đưa về bản xuất bản #{args.release}: khôi phục {len(report['restored'])}, "
-                      f"ngừng {len(report['retired'])} mục")
+                from bot.usecases.releases import WAIT
+
+                def announce(report: dict) -> None:
+                    print(f"đã đưa về bản xuất bản #{args.release}: khôi phục {len(report['restored'])}, "
+                          f"ngừng {len(report['retired'])} mục", flush=True)
+
+                rolled = self._releases().roll_back(args.release, WAIT if args.publish else None, announce)
+                if rolled.release is not None:  # published too, as one audited rollback
+                    return self._published(rolled.release)
             else:
-                stored = self.store.restore(args.id, args.to, self.author)
-                self.audit("restore", args.id, f"bản {args.to}")
+                stored = self.entries.restore(args.id, args.to)
                 print(f"đã khôi phục {args.id} về nội dung bản {args.to} (thành bản {stored.revision})")
         except NotFound as err:
             print(f"không tìm thấy {err}", file=sys.stderr)
@@ -262,21 +267,20 @@ class Cli:
             return OK
         if args.action in ("disable", "enable"):
             try:
-                user = self.accounts.set_disabled(args.name, args.action == "disable")
+                user = users.set_disabled(self.accounts, self.accounts, self.author, args.name,
+                                          args.action == "disable")
             except KeyError:
                 print(f"không có tài khoản '{args.name}'", file=sys.stderr)
                 return NOT_FOUND
-            self.audit(f"user_{args.action}", user.username)
             print(f"tài khoản {user.username} " + ("đã bị khóa: không đăng nhập được, các phiên đã kết thúc"
                                                    if user.disabled else "đã mở lại"))
             return OK
         password = os.environ.get("BOT_ADMIN_PASSWORD") or getpass.getpass("Mật khẩu (ít nhất 10 ký tự): ")
         try:
-            user = self.accounts.add_user(args.name, password, args.role)
+            user = users.add_user(self.accounts, self.accounts, self.author, args.name, password, args.role)
         except ValueError as err:
             print(str(err), file=sys.stderr)
             return INVALID
-        self.audit("user", user.username, user.role)
         print(f"tài khoản {user.username} ({user.role}) đã sẵn sàng")
         return OK
 

@@ -31,7 +31,7 @@ from bot.admin.web.base import Admin, Area, Call, redirect, render
 from bot.admin.web.clientaddr import client_address
 from bot.admin.web.throttle import LoginThrottle
 from bot.core.localtime import utcnow
-from bot.core.privacy import mask
+from bot.usecases.sessions import sign_in, sign_out
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +138,12 @@ async def login_page(request: Request) -> Response:
         minutes = max(1, math.ceil(attempt.wait_s / 60))
         return _login_form(request, admin, 429, username=username, next_path=target,
                            error=f"Đăng nhập sai quá nhiều lần. Vui lòng đợi khoảng {minutes} phút rồi thử lại.")
-    user = await run_in_threadpool(admin.accounts.authenticate, username, password)
-    if user is None:
-        await run_in_threadpool(admin.accounts.log, mask(username) or "(trống)", "login_failed", ip)
+    signed_in = await run_in_threadpool(sign_in, admin.accounts, admin.accounts, username, password, ip)
+    if signed_in is None:
         return _login_form(request, admin, 401, username=username, next_path=target,
                            error="Tên đăng nhập hoặc mật khẩu không đúng.")
     await run_in_threadpool(throttle.succeeded, attempt)
-    token, session = await run_in_threadpool(admin.accounts.start_session, user)
-    await run_in_threadpool(admin.accounts.log, user.username, "login", ip)
+    token, session = signed_in
     response = redirect(target)
     response.set_cookie(COOKIE, token, max_age=int((session.expires_at - utcnow()).total_seconds()), path="/",
                         httponly=True, samesite="strict", secure=admin.settings.admin_secure_cookies)
@@ -164,8 +162,7 @@ def _login_form(request: Request, admin: Admin, code: int = 200, **context) -> R
 
 @guarded()
 def logout(call: Call) -> Response:
-    call.admin.accounts.end_session(call.request.cookies.get(COOKIE, ""))
-    call.audit("logout")
+    sign_out(call.admin.accounts, call.admin.accounts, call.request.cookies.get(COOKIE, ""), call.user.username)
     response = redirect("/login")
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -23,6 +23,8 @@ from bot.knowledge.model import TOPICS
 from bot.store.accounts import Accounts, Session
 from bot.store.knowledge import KnowledgeStore
 from bot.store.question_log import Events
+from bot.usecases.entries import EntryChanges
+from bot.usecases.releases import Releases
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,15 @@ class Call:
         value = self.form.get(name) if self.form is not None else None
         return value if isinstance(value, str) else default
 
-    def audit(self, action: str, target: str = "", detail: str = "") -> None:
-        """Write who did what to the audit log."""
-        self.admin.accounts.log(self.user.username, action, target, detail)
+    @property
+    def entries(self) -> EntryChanges:
+        """The entry use cases, done by this user (they write the audit log)."""
+        return EntryChanges(self.admin.store, self.admin.accounts, self.user.username, self.admin.events)
+
+    @property
+    def releases(self) -> Releases:
+        """The publishing use cases, done by this user."""
+        return Releases(self.admin.store, self.admin.publisher, self.admin.accounts, self.user.username)
 
 
 def nav(request: Request, admin: Admin) -> list[dict]:

@@ -154,15 +154,12 @@ def create_entry(call: Call) -> Response:
     common = dict(resolves=call.field("resolves"), test_question=call.field("test_question"))
     try:
         check(raw, form_problems)
-        stored = call.admin.store.create(raw, call.user.username, call.field("comment").strip()[:500])
+        stored = call.entries.create(raw, call.field("comment").strip()[:500], _resolves(call))
     except ValidationFailed as err:
         return show_form(call, values, None, 422, err.problems, **common)
     except Conflict:
         return show_form(call, values, None, 409, [Problem("id", f"đã có mục với mã “{raw['id']}”: đặt mã khác, hoặc "
                                                            "mở mục đó để sửa")], **common)
-    resolved = _resolves(call)
-    call.admin.events.mark_resolved(resolved, stored.id)
-    call.audit("create", stored.id, f"từ {len(resolved)} câu hỏi chưa trả lời" if resolved else "")
     return redirect(f"/entries/{stored.id}?msg=created")
 
 
@@ -200,13 +197,12 @@ def save_entry(call: Call) -> Response:
                       message="Biểu mẫu thiếu số bản đang sửa. Vui lòng mở lại mục rồi sửa.")
     try:
         check(raw, form_problems)
-        saved = call.admin.store.edit(raw, call.user.username, base, call.field("comment").strip()[:500])
+        saved = call.entries.edit(raw, base, call.field("comment").strip()[:500])
     except ValidationFailed as err:
         return show_form(call, values, stored, 422, err.problems, base_revision=base,
                          test_question=call.field("test_question"))
     except Conflict:
         return conflict_form(call, values, base)
-    call.audit("edit", saved.id, f"bản {saved.revision}")
     return redirect(f"/entries/{saved.id}?msg=saved")
 
 
@@ -229,13 +225,11 @@ def retire_entry(call: Call) -> Response:
     entry_id = call.request.path_params["entry_id"]
     base = _base_revision(call)
     try:
-        saved = call.admin.store.retire(entry_id, call.user.username, base if base is not None else -1,
-                                        call.field("comment").strip()[:500])
+        call.entries.retire(entry_id, base if base is not None else -1, call.field("comment").strip()[:500])
     except NotFound:
         return not_found(call, entry_id)
     except Conflict:
         return redirect(f"/entries/{entry_id}?msg=conflict")
-    call.audit("retire", entry_id, f"bản {saved.revision}")
     return redirect(f"/entries/{entry_id}?msg=retired")
 
 
@@ -243,15 +237,12 @@ def retire_entry(call: Call) -> Response:
 def reactivate_entry(call: Call) -> Response:
     """Serve a retired entry again: its last active revision becomes the newest."""
     entry_id = call.request.path_params["entry_id"]
-    store = call.admin.store
-    last_active = next((r for r in store.history(entry_id) if r.status == ACTIVE), None)
-    if last_active is None:
-        return not_found(call, entry_id)
     try:
-        saved = store.restore(entry_id, last_active.number, call.user.username, _base_revision(call))
+        call.entries.reactivate(entry_id, _base_revision(call))
+    except NotFound:
+        return not_found(call, entry_id)
     except Conflict:
         return redirect(f"/entries/{entry_id}?msg=conflict")
-    call.audit("restore", entry_id, f"dùng lại (bản {last_active.number} → bản {saved.revision})")
     return redirect(f"/entries/{entry_id}?msg=reactivated")
 
 
@@ -276,12 +267,11 @@ def restore_revision(call: Call) -> Response:
     entry_id = call.request.path_params["entry_id"]
     number = call.request.path_params["number"]
     try:
-        saved = call.admin.store.restore(entry_id, number, call.user.username, _base_revision(call))
+        call.entries.restore(entry_id, number, _base_revision(call))
     except NotFound:
         return not_found(call, entry_id)
     except Conflict:
         return redirect(f"/entries/{entry_id}?msg=conflict")
-    call.audit("restore", entry_id, f"bản {number} → bản {saved.revision}")
     return redirect(f"/entries/{entry_id}?msg=restored")
 
 

@@ -14,6 +14,8 @@ from starlette.routing import Route
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, redirect, render
 from bot.indexing.publish import Busy
+from bot.store.knowledge import NotFound
+from bot.usecases.releases import BACKGROUND
 
 NOTICES = {
     "busy": "Đang xuất bản một bản khác. Vui lòng đợi bản đó xong rồi thử lại.",
@@ -60,34 +62,23 @@ def publish_page(call: Call) -> Response:
 @guarded(permission="publish")
 def publish(call: Call) -> Response:
     try:
-        release = call.admin.publisher.publish(call.user.username)
+        call.releases.publish()
     except Busy:
         return redirect("/publish?msg=busy")
-    call.audit("publish", f"bản #{release.id}", f"{release.entries} mục")
     return redirect("/publish?msg=started")
 
 
 @guarded(permission="publish")
 def rollback(call: Call) -> Response:
     """Bring the entries back to what an earlier release served, then publish that."""
-    release_id = call.request.path_params["release_id"]
-    store, publisher = call.admin.store, call.admin.publisher
-    if publisher.progress.state == "building":
-        return redirect("/publish?msg=busy")
     try:
-        store.release(release_id)
-    except KeyError:
+        rolled = call.releases.roll_back(call.request.path_params["release_id"], BACKGROUND)
+    except Busy:
+        return redirect("/publish?msg=busy")
+    except NotFound:
         return redirect("/publish?msg=unknown")
-    report = store.rollback_to_release(release_id, call.user.username)
-    try:
-        release = publisher.publish(call.user.username)
-    except Busy:  # someone published at the same moment: the entries are rolled back, publish again later
-        call.audit("rollback", f"bản #{release_id}", f"khôi phục {len(report['restored'])}, ngừng "
-                   f"{len(report['retired'])}; chưa xuất bản (đang bận)")
-        return redirect("/publish?msg=busy")
-    call.audit("rollback", f"bản #{release_id}", f"khôi phục {len(report['restored'])}, ngừng "
-               f"{len(report['retired'])} mục; xuất bản thành bản #{release.id}")
-    return redirect("/publish?msg=rolled_back")
+    # busy: someone published at the same moment; the entries are rolled back, publish again later
+    return redirect("/publish?msg=busy" if rolled.busy else "/publish?msg=rolled_back")
 
 
 @guarded(api=True)

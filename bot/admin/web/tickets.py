@@ -18,12 +18,12 @@ from starlette.routing import Route
 from bot.admin.web.auth import guarded
 from bot.admin.web.base import Area, Call, redirect, render
 from bot.core.localtime import VIETNAM_TZ, local_text, utcnow
-from bot.handoff.notify import Delivery
-from bot.handoff.tickets import CHANNEL_NAMES, closing_note, reach, staff_reply
+from bot.handoff.tickets import CHANNEL_NAMES, reach
 from bot.knowledge.model import TOPICS
 from bot.messengers.wiring import notifier
 from bot.store.activity import HelperActivity, month_bounds, report_csv
 from bot.store.tickets import CLOSED, OPEN, RESIDENT, STAFF, SYSTEM, TicketClosed, TicketNotFound, Tickets
+from bot.usecases.tickets import NOT_SENT, TicketDesk
 
 MAX_REPLY = 2000  # Zalo's limit for one message; Telegram splits longer ones anyway
 STATUSES = {OPEN: "Đang mở", CLOSED: "Đã đóng", "all": "Tất cả"}
@@ -61,9 +61,11 @@ def waited(since: dt.datetime, now: dt.datetime) -> str:
     return f"{minutes // (24 * 60)} ngày"
 
 
-def deliver(call: Call, sender_id: str, text: str) -> Delivery:
-    """Send on the resident's channel from this worker thread, through the app's event loop."""
-    return from_thread.run(notifier(call.admin.settings).resident, sender_id, text)
+def desk(call: Call) -> TicketDesk:
+    """The ticket use cases for this user; the resident's channel is reached from this worker thread through the
+    app's event loop."""
+    return TicketDesk(tickets(call), call.admin.accounts, notifier(call.admin.settings),
+                      call.user.username, run=from_thread.run)
 
 
 def notice(call: Call) -> dict | None:
@@ -128,15 +130,10 @@ def reply(call: Call) -> Response:
     if len(text) > MAX_REPLY:
         return back(ticket.code, "too_long")
     try:
-        _, message = tickets(call).reply(ticket.code, call.user.username, text)
+        answered = desk(call).answer(ticket.code, text)
     except TicketClosed:
         return back(ticket.code, "already_closed")
-    delivery = deliver(call, ticket.sender_id, staff_reply(ticket.code, message.text))
-    if delivery.sent:
-        tickets(call).mark_delivered([message.id])
-    outcome = "sent" if delivery.sent else "inbox" if delivery.waits_in_inbox else "not_sent"
-    call.audit("ticket_reply", ticket.code, f"{len(message.text)} ký tự; {outcome}")
-    return back(ticket.code, outcome, delivery.detail)
+    return back(ticket.code, answered.outcome, answered.delivery.detail)
 
 
 @guarded()
@@ -150,16 +147,11 @@ def close(call: Call) -> Response:
     if len(resolution) > MAX_REPLY:
         return back(ticket.code, "too_long")
     try:
-        closed, message = tickets(call).close(ticket.code, call.user.username, resolution,
-                                              note=closing_note(ticket.code, resolution))
+        answered = desk(call).close(ticket.code, resolution)
     except TicketClosed:
         return back(ticket.code, "already_closed")
-    delivery = deliver(call, ticket.sender_id, message.text)
-    if delivery.sent:
-        tickets(call).mark_delivered([message.id])
-    call.audit("ticket_close", ticket.code, closed.resolution)
-    failed = not (delivery.sent or delivery.waits_in_inbox)
-    return back(ticket.code, "closed_not_sent" if failed else "closed", delivery.detail)
+    failed = answered.outcome == NOT_SENT
+    return back(ticket.code, "closed_not_sent" if failed else "closed", answered.delivery.detail)
 
 
 def _month(call: Call) -> str | None:

@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from bot.admin.web.auth import client_ip, guarded
 from bot.admin.web.base import Area, Call, redirect, render
+from bot.usecases.users import set_disabled
 
 
 @guarded(permission="publish")
@@ -22,10 +23,10 @@ def _set(call: Call, disabled: bool) -> Response:
         return render(call, "error.html", 400, title="Không thể tự khóa tài khoản của mình",
                       message="Hãy nhờ một người xuất bản khác, hoặc dùng lệnh 'user disable' trên máy chủ.")
     try:
-        user = call.admin.accounts.set_disabled(name, disabled)
+        set_disabled(call.admin.accounts, call.admin.accounts, call.user.username, name, disabled,
+                     client_ip(call.request))
     except KeyError:
         return render(call, "error.html", 404, title="Không có tài khoản này", message="Hãy mở lại trang tài khoản.")
-    call.audit("user_disable" if disabled else "user_enable", user.username, client_ip(call.request))
     return redirect("/users?done=" + ("disabled" if disabled else "enabled"))
 
 
