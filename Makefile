@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench calibrate clean kb admin db-upgrade lint
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench bench-followups calibrate clean kb admin db-upgrade lint
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ eval-real: ## grade a running bot on the real residents' questions by the entry 
 
 bench: index train ## accuracy, retrieval baselines, latency and memory; writes bench/ report
 	$(ACT) -m bench.run
+
+bench-followups: index ## short follow-ups answered with and without the last answer as context; writes bench/followups.md
+	$(ACT) -m bench.followups
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
