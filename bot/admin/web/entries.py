@@ -210,6 +210,8 @@ def conflict_form(call: Call, mine: dict[str, str], base: int) -> Response:
     """Someone saved since this form was opened: show their version and what differs, keep the admin's
     text, and let the next save (now based on their revision) go through knowingly."""
     theirs = call.admin.store.get(mine["id"])
+    if theirs is None:  # entries are retired, never deleted: only a store emptied meanwhile gets here
+        return not_found(call, mine["id"])
     mine_raw, _ = form_to_raw(mine)
     conflict = {
         "revision": theirs.revision, "author": theirs.updated_by, "at": theirs.updated_at, "base": base,

@@ -32,7 +32,7 @@ def changes_since_live(call: Call) -> dict:
     live = store.live_release()
     active = {s.id: s for s in store.list(status="active")}
     served = live.snapshot if live else {}
-    retired = [{"id": eid, "title": (store.get(eid).entry.title if store.get(eid) else eid)}
+    retired = [{"id": eid, "title": stored.entry.title if (stored := store.get(eid)) else eid}
                for eid in sorted(set(served) - set(active))]
     return {
         "live": live,

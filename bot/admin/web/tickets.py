@@ -3,7 +3,8 @@ box and "close with a resolution", and the community digital-technology team's m
 
 A reply or a closing note goes to the resident on their own channel at once (Telegram, Zalo: bot.handoff.notify); a web
 chat resident gets it when their page next polls its inbox (within seconds while the page is open). Replies and
-closes are written to the audit log. Editors and publishers may both answer tickets.
+closes are the ticket use cases (bot/usecases/tickets.py: store, delivery, audit log). Editors and publishers may both
+answer tickets.
 """
 
 from __future__ import annotations
