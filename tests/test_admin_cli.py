@@ -61,6 +61,24 @@ def test_add_show_edit_conflict_retire_and_restore(cli, tmp_path):
     assert cli("rollback", "vneid-doi-anh").returncode == 2
 
 
+def test_the_audit_log_reads_as_the_admin_page_writes_it(cli, tmp_path, store_url):
+    from bot.store.accounts import Accounts
+    from bot.store.knowledge import KnowledgeStore
+
+    assert cli("add", write(tmp_path, "a.yml", ENTRY), "-m", "mục mới").returncode == 0
+    store = KnowledgeStore.open(store_url)
+    first = store.finish_release(store.start_release("kiem-thu").id, True, "chỉ mục thử", "idx")
+    assert cli("add", write(tmp_path, "b.yml", {**ENTRY, "id": "vneid-khac", "title": "Mục khác"})).returncode == 0
+    assert cli("rollback", "vneid-doi-anh", "--to", "1").returncode == 0
+    back = cli("rollback", "--release", str(first.id))
+    assert back.returncode == 0 and f"đã đưa về bản xuất bản #{first.id}: khôi phục 0, ngừng 1 mục" in back.stdout
+    assert cli("rollback", "--release", "99").returncode == 4
+    log = [(r.username, r.action, r.target, r.detail) for r in Accounts.open(store_url).audit_log()]
+    assert log == [("kiem-thu", "rollback", f"bản #{first.id}", "khôi phục 0, ngừng 1 mục; chưa xuất bản"),
+                   ("kiem-thu", "restore", "vneid-doi-anh", "bản 1 → bản 2"),
+                   ("kiem-thu", "create", "vneid-khac", ""), ("kiem-thu", "create", "vneid-doi-anh", "")]
+
+
 def test_export_then_import_changes_nothing(cli, tmp_path):
     first = cli("import", str(ROOT / "knowledge"))
     assert first.returncode == 0 and "mục mới" in first.stdout
