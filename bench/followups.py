@@ -159,7 +159,7 @@ def plot(rows: list[dict], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = plt.subplots(figsize=(6, 3.4))
     colours = {"right": "#2e7d32", "asked back": "#f9a825", "wrong": "#c62828"}
     for i, mode in enumerate(MODES):
         c, left = counts(rows, mode), 0
@@ -171,8 +171,9 @@ def plot(rows: list[dict], path: Path) -> bool:
             ax.barh(i, fixed[outcome], left=left, color=colours[outcome], label=outcome if i == 0 else None)
             left += fixed[outcome]
     ax.set_yticks(range(len(MODES)), MODES)
+    ax.invert_yaxis()
     ax.set_xlabel(f"follow-ups (of {len(rows)}; unanswerable asked back counted right)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.2), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
