@@ -1,0 +1,170 @@
+"""From a resident's free text ("tôi ở xã Ngũ Hiệp, huyện Thanh Trì, HN ạ") to a commune of the current map.
+
+1. Every run of tokens that names something is found: a current commune, an old (pre-7/2025) commune, an old
+   district, a province (current or old). A run may name several kinds ("tân bình": a phường of Hồ Chí Minh, an old
+   quận, old communes elsewhere); a type word typed before it ("phường", "quận", "tỉnh") narrows it down.
+2. The longest runs win and may not overlap ("huyện Thanh Trì" is a district, not the new Xã Thanh Trì).
+3. Each run that can be a commune is tried as the commune, the other runs as its district and province: a named
+   province is a hard filter; a named old district keeps only old communes of that district.
+4. The candidates are ranked: an old address that fits its district (or its old province) first, then a type word
+   that fits, then a current name over an old one, then the longer name. The best tier is the answer: one commune,
+   several (ask the resident), or none, with the province when the text named one (ask for the commune).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.places.model import Commune, OldCommune, OldDistrict, OldProvince, Province
+from bot.places.tables import Gazetteer, gazetteer
+from bot.places.words import is_syllable, tokens
+
+MAX_TOKENS = 60  # a pasted paragraph is cut here: the commune is named early, and the time stays bounded
+
+# Type words as tokens, with the plain type they stand for.
+_COMMUNE_WORDS = {("dac", "khu"): "dackhu", ("thi", "tran"): "thitran", ("phuong",): "phuong", ("xa",): "xa"}
+_DISTRICT_WORDS = {("thanh", "pho"): "thanhpho", ("thi", "xa"): "thixa", ("huyen",): "huyen", ("quan",): "quan"}
+_PROVINCE_WORDS = {("thanh", "pho"): "thanhpho", ("thu", "do"): "thudo", ("tinh",): "tinh"}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a resident's words name.
+
+    `communes`: one (found), several (ask back with buttons, best first), or none. `province`: the province the text
+    named or all candidates share (with no commune: ask which commune of it). `old_names`: the pre-7/2025 units the
+    answer was reached through, to tell the resident "xã Ngũ Hiệp cũ nay thuộc Xã Thanh Trì".
+    """
+
+    communes: tuple[Commune, ...] = ()
+    province: Province | None = None
+    old_names: tuple[str, ...] = field(default=())
+
+    @property
+    def commune(self) -> Commune | None:
+        """The commune, when exactly one fits."""
+        return self.communes[0] if len(self.communes) == 1 else None
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.communes) > 1
+
+
+@dataclass
+class _Run:
+    """A run of tokens and everything it may name."""
+
+    start: int
+    end: int
+    communes: list[tuple[Commune, str]] = field(default_factory=list)  # (commune, type word typed or "")
+    old_communes: list[tuple[OldCommune, str]] = field(default_factory=list)
+    districts: list[OldDistrict] = field(default_factory=list)
+    provinces: list[Province] = field(default_factory=list)
+    old_provinces: list[OldProvince] = field(default_factory=list)
+
+    def names_something(self) -> bool:
+        return bool(self.communes or self.old_communes or self.districts or self.provinces or self.old_provinces)
+
+    def overlaps(self, other: _Run) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+def _split_type(words: tuple[str, ...], types: dict[tuple[str, ...], str]) -> tuple[str, str] | None:
+    """(type, space-less name) when the run starts with one of these type words and has a name after it."""
+    for prefix, kind in types.items():
+        if words[: len(prefix)] == prefix and len(words) > len(prefix):
+            return kind, "".join(words[len(prefix):])
+    return None
+
+
+def _bare_ok(name: str) -> bool:
+    """A name typed without its type word must be more than one ordinary syllable and not a bare number."""
+    return not name.isdigit() and not is_syllable(name)
+
+
+def _run(table: Gazetteer, words: tuple[str, ...], start: int) -> _Run:
+    run = _Run(start, start + len(words))
+    bare = "".join(words)
+    typed = _split_type(words, _COMMUNE_WORDS)
+    for kind, name in ([typed] if typed else []) + ([("", bare)] if _bare_ok(bare) else []):
+        run.communes += [(c, kind) for c in table.commune_names.get(name, ())]
+        run.old_communes += [(c, kind) for c in table.old_commune_names.get(name, ())]
+    district = _split_type(words, _DISTRICT_WORDS)
+    for name in ([district[1]] if district else []) + ([bare] if _bare_ok(bare) else []):
+        run.districts += table.district_names.get(name, ())
+    province = _split_type(words, _PROVINCE_WORDS)
+    for name in ([province[1]] if province else []) + [bare]:
+        run.provinces += table.province_names.get(name, ())
+        run.old_provinces += table.old_province_names.get(name, ())
+    if (run.provinces or run.old_provinces) and not typed:
+        run.communes, run.old_communes = [], []  # "sài gòn", "huế" alone name the province, not the phường
+    return run
+
+
+def _runs(table: Gazetteer, words: list[str]) -> list[_Run]:
+    """The runs that name something, longest first, none overlapping a longer one."""
+    found = [
+        run
+        for start in range(len(words))
+        for end in range(start + 1, min(len(words), start + table.longest_name) + 1)
+        if (run := _run(table, tuple(words[start:end]), start)).names_something()
+    ]
+    chosen: list[_Run] = []
+    for run in sorted(found, key=lambda r: (r.start - r.end, r.start)):
+        if not any(run.overlaps(kept) for kept in chosen):
+            chosen.append(run)
+    return sorted(chosen, key=lambda r: r.start)
+
+
+Score = tuple[int, int, int, int]
+
+
+def _candidates(run: _Run, others: list[_Run]) -> dict[Commune, tuple[Score, str]]:
+    """The current communes `run` may be, given what the other runs name, each with its score and the old unit
+    it came through ("" for a current name)."""
+    named = {p.code for o in others for p in o.provinces} | {p.became.code for o in others for p in o.old_provinces}
+    old_named = {p.code for o in others for p in o.old_provinces}
+    districts = {d.key for o in others for d in o.districts}
+    out: dict[Commune, tuple[Score, str]] = {}
+
+    def offer(commune: Commune, score: Score, via: str) -> None:
+        if (not named or commune.province.code in named) and (commune not in out or out[commune][0] < score):
+            out[commune] = (score, via)
+
+    for commune, typed in run.communes:
+        offer(commune, (0, int(typed == commune.kind), 1, run.end - run.start), "")
+    for old, typed in run.old_communes:
+        if districts and old.district not in districts:
+            continue
+        evidence = int(old.district in districts or old.old_province in old_named)
+        for commune in old.became:
+            offer(commune, (evidence, int(typed == old.kind), 0, run.end - run.start), old.label)
+    return out
+
+
+def resolve(text: str, table: Gazetteer | None = None) -> Resolution:
+    """The commune(s) of the current map that a resident's free text names (see the module docstring)."""
+    table = table or gazetteer()
+    runs = _runs(table, tokens(text)[:MAX_TOKENS])
+    scored: dict[Commune, tuple[Score, str]] = {}
+    for run in runs:
+        if run.communes or run.old_communes:
+            for commune, (score, via) in _candidates(run, [r for r in runs if r is not run]).items():
+                if commune not in scored or scored[commune][0] < score:
+                    scored[commune] = (score, via)
+    named = {p for r in runs for p in r.provinces} | {p.became for r in runs for p in r.old_provinces}
+    province = next(iter(named)) if len(named) == 1 else None
+    if scored:
+        best = max(score for score, _ in scored.values())
+        top = [c for c, (score, _) in scored.items() if score == best]  # dicts keep the successors' order
+        vias = tuple(dict.fromkeys(scored[c][1] for c in top if scored[c][1]))
+        shared = {c.province for c in top}
+        return Resolution(tuple(top), next(iter(shared)) if len(shared) == 1 else province, vias)
+    districts = [d for r in runs if not (r.provinces or r.old_provinces) for d in r.districts]
+    if districts:  # an old district and no commune: its area's communes now, to choose from
+        communes = tuple(dict.fromkeys(
+            c for d in districts for c in d.became if not named or c.province in named))
+        shared = {c.province for c in communes}
+        return Resolution(communes, next(iter(shared)) if len(shared) == 1 else province,
+                          tuple(d.label for d in districts))
+    return Resolution((), province)
