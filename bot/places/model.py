@@ -3,7 +3,7 @@ onto them. Plain values, shared by the tables that index them and the resolver t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Commune:
     name: str  # "Phường Hoàn Kiếm"
     province: Province
     kind: str  # its type word, plain: "phuong", "xa" or "dackhu"
+    spelling: str = field(default="", compare=False)  # its name with diacritics, no type word: "hoànkiếm"
 
     @property
     def label(self) -> str:
@@ -39,6 +40,7 @@ class OldCommune:
     district: tuple[int, int]  # (old province code, district code)
     old_province: int
     became: tuple[Commune, ...]
+    spelling: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 1. Every run of tokens that names something is found: a current commune, an old (pre-7/2025) commune, an old
    district, a province (current or old). A run may name several kinds ("tân bình": a phường of Hồ Chí Minh, an old
    quận, old communes elsewhere); a type word typed before it ("phường", "quận", "tỉnh") narrows it down.
-2. The longest runs win and may not overlap ("huyện Thanh Trì" is a district, not the new Xã Thanh Trì).
-3. Each run that can be a commune is tried as the commune, the other runs as its district and province: a named
-   province is a hard filter; a named old district keeps only old communes of that district.
-4. The candidates are ranked: an old address that fits its district (or its old province) first, then a type word
-   that fits, then a current name over an old one, then the longer name. The best tier is the answer: one commune,
-   several (ask the resident), or none, with the province when the text named one (ask for the commune).
+   A run never crosses a comma.
+2. Each run that can be a commune is tried as the commune; the longest runs that do not overlap it (nor each
+   other) are read as its district and province ("huyện Thanh Trì" is a district, not the new Xã Thanh Trì). A named
+   province is a hard filter; a named old district keeps only the old communes of that district.
+3. The candidates are ranked: an old address that fits its district (or its old province) first, then a type word
+   that fits, then the name spelt with the diacritics typed, then a current name over an old one, then the longer
+   run. The best tier is the answer: one commune, several (ask the resident), or none, with the province when the
+   text named one (ask for the commune).
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from dataclasses import dataclass, field
 
 from bot.places.model import Commune, OldCommune, OldDistrict, OldProvince, Province
 from bot.places.tables import Gazetteer, gazetteer
-from bot.places.words import is_syllable, tokens
+from bot.places.words import is_syllable, parts, spelling
+from bot.text import deaccent
 
-MAX_TOKENS = 60  # a pasted paragraph is cut here: the commune is named early, and the time stays bounded
+MAX_CHARS = 300  # a pasted paragraph is cut here: the commune is named early, and the time stays bounded
 
 # Type words as tokens, with the plain type they stand for.
 _COMMUNE_WORDS = {("dac", "khu"): "dackhu", ("thi", "tran"): "thitran", ("phuong",): "phuong", ("xa",): "xa"}
 _DISTRICT_WORDS = {("thanh", "pho"): "thanhpho", ("thi", "xa"): "thixa", ("huyen",): "huyen", ("quan",): "quan"}
 _PROVINCE_WORDS = {("thanh", "pho"): "thanhpho", ("thu", "do"): "thudo", ("tinh",): "tinh"}
+_NOT_COMMUNE = set(_DISTRICT_WORDS) | set(_PROVINCE_WORDS)
+_TWO_WORD_TYPES = {words for words in (*_COMMUNE_WORDS, *_NOT_COMMUNE) if len(words) == 2}
 
 
 @dataclass(frozen=True)
@@ -101,30 +106,45 @@ def _run(table: Gazetteer, words: tuple[str, ...], start: int) -> _Run:
     return run
 
 
-def _runs(table: Gazetteer, words: list[str]) -> list[_Run]:
-    """The runs that name something, longest first, none overlapping a longer one."""
-    found = [
-        run
-        for start in range(len(words))
-        for end in range(start + 1, min(len(words), start + table.longest_name) + 1)
-        if (run := _run(table, tuple(words[start:end]), start)).names_something()
-    ]
-    chosen: list[_Run] = []
-    for run in sorted(found, key=lambda r: (r.start - r.end, r.start)):
+def _runs(table: Gazetteer, text_parts: list[list[str]]) -> list[_Run]:
+    """Every run of tokens (within one comma-separated part) that names something, longest first."""
+    found: list[_Run] = []
+    offset = 0
+    for words in text_parts:
+        for start in range(len(words)):
+            if tuple(words[max(0, start - 1): start + 1]) in _TWO_WORD_TYPES:
+                continue  # "xã" of "thị xã" is no commune's type word
+            after_type = any(tuple(words[max(0, start - n): start]) in _NOT_COMMUNE for n in (1, 2))
+            for end in range(start + 1, min(len(words), start + table.longest_name) + 1):
+                run = _run(table, tuple(words[start:end]), offset + start)
+                if after_type:  # "huyện Thanh Trì", "thị xã Nghĩa Lộ": the type word says it is no commune
+                    run.communes, run.old_communes = [], []
+                if run.names_something():
+                    found.append(run)
+        offset += len(words)
+    return sorted(found, key=lambda r: (r.start - r.end, r.start))
+
+
+def _context(found: list[_Run], taken: _Run | None = None) -> list[_Run]:
+    """The longest runs that overlap neither `taken` nor each other: the rest of an address once one run is read
+    as its commune ("huyện Thanh Trì" then is a district, not the new Xã Thanh Trì)."""
+    chosen: list[_Run] = [taken] if taken else []
+    for run in found:
         if not any(run.overlaps(kept) for kept in chosen):
             chosen.append(run)
-    return sorted(chosen, key=lambda r: r.start)
+    return [run for run in chosen if run is not taken]
 
 
-Score = tuple[int, int, int, int]
+Score = tuple[int, int, int, int, int]
 
 
-def _candidates(run: _Run, others: list[_Run]) -> dict[Commune, tuple[Score, str]]:
+def _candidates(run: _Run, others: list[_Run], said: str) -> dict[Commune, tuple[Score, str]]:
     """The current communes `run` may be, given what the other runs name, each with its score and the old unit
-    it came through ("" for a current name)."""
+    it came through ("" for a current name). `said` is the text's spelling, to prefer the name spelt as typed."""
     named = {p.code for o in others for p in o.provinces} | {p.became.code for o in others for p in o.old_provinces}
     old_named = {p.code for o in others for p in o.old_provinces}
     districts = {d.key for o in others for d in o.districts}
+    length = run.end - run.start
     out: dict[Commune, tuple[Score, str]] = {}
 
     def offer(commune: Commune, score: Score, via: str) -> None:
@@ -132,26 +152,30 @@ def _candidates(run: _Run, others: list[_Run]) -> dict[Commune, tuple[Score, str
             out[commune] = (score, via)
 
     for commune, typed in run.communes:
-        offer(commune, (0, int(typed == commune.kind), 1, run.end - run.start), "")
+        offer(commune, (0, int(typed == commune.kind), int(bool(said) and commune.spelling in said), 1, length), "")
     for old, typed in run.old_communes:
         if districts and old.district not in districts:
             continue
-        evidence = int(old.district in districts or old.old_province in old_named)
+        evidence = int(old.district in districts) + int(old.old_province in old_named)
         for commune in old.became:
-            offer(commune, (evidence, int(typed == old.kind), 0, run.end - run.start), old.label)
+            spelt = int(bool(said) and old.spelling in said)
+            offer(commune, (evidence, int(typed == old.kind), spelt, 0, length), old.label)
     return out
 
 
 def resolve(text: str, table: Gazetteer | None = None) -> Resolution:
     """The commune(s) of the current map that a resident's free text names (see the module docstring)."""
     table = table or gazetteer()
-    runs = _runs(table, tokens(text)[:MAX_TOKENS])
+    text = str(text or "")[: MAX_CHARS]
+    found = _runs(table, parts(text))
+    said = spelling(text) if deaccent(text) != text else ""  # no diacritics typed: spelling tells nothing
     scored: dict[Commune, tuple[Score, str]] = {}
-    for run in runs:
+    for run in found:
         if run.communes or run.old_communes:
-            for commune, (score, via) in _candidates(run, [r for r in runs if r is not run]).items():
+            for commune, (score, via) in _candidates(run, _context(found, run), said).items():
                 if commune not in scored or scored[commune][0] < score:
                     scored[commune] = (score, via)
+    runs = _context(found)
     named = {p for r in runs for p in r.provinces} | {p.became for r in runs for p in r.old_provinces}
     province = next(iter(named)) if len(named) == 1 else None
     if scored:

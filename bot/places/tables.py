@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from bot.places import source
 from bot.places.model import Commune, OldCommune, OldDistrict, OldProvince, Province
-from bot.places.words import COMMUNE_TYPES, DISTRICT_TYPES, PROVINCE_TYPES, key, tokens, without_type
+from bot.places.words import COMMUNE_TYPES, DISTRICT_TYPES, PROVINCE_TYPES, key, spelling, tokens, without_type
 
 T = TypeVar("T")
 
@@ -51,10 +51,24 @@ _key = functools.lru_cache(maxsize=65536)(key)
 _size = functools.lru_cache(maxsize=65536)(lambda name: len(tokens(name)))
 
 
-def _bare(full_name: str, kind: str, types: tuple[str, ...]) -> str:
-    """The space-less name without its type word: ("Quận 1", "Quận") -> "1"; ("Xã Ngũ Hiệp", "Xã") -> "nguhiep"."""
+def _kind(full_name: str, types: tuple[str, ...]) -> str:
+    """The plain type word a name starts with ("Xã Vĩnh Hòa" -> "xa"). Taken from the name, not from the package's
+    type column, which disagrees with the name for a few communes (1.0.4: Xã Vĩnh Hòa in Hải Phòng says Phường)."""
     plain = _key(full_name)
-    return without_type(plain, (_key(kind),) if kind else types) or plain
+    return next((word for word in types if plain.startswith(word) and len(plain) > len(word)), "")
+
+
+def _bare(full_name: str, types: tuple[str, ...]) -> str:
+    """The space-less name without its type word: "Quận 1" -> "1"; "Xã Ngũ Hiệp" -> "nguhiep"."""
+    plain = _key(full_name)
+    return plain[len(_kind(full_name, types)):]
+
+
+def _spelling(full_name: str, types: tuple[str, ...]) -> str:
+    """The name with its diacritics and without its type word: "Xã Văn Lăng" -> "vănlăng"."""
+    words = full_name.split()
+    type_words = 2 if _kind(full_name, types) in ("dackhu", "thitran") else 1
+    return spelling(" ".join(words[type_words:]))
 
 
 def _alias_keys(aliases: tuple[str, ...], types: tuple[str, ...]) -> set[str]:
@@ -80,15 +94,16 @@ def build(folder: Path | None = None) -> Gazetteer:
     for unit in new_units:
         province = provinces.setdefault(unit.province_code, Province(unit.province_code, unit.province))
         province_units.setdefault(unit.province_code, unit)
-        commune = Commune(unit.code, unit.name, province, _key(unit.kind))
+        commune = Commune(unit.code, unit.name, province, _kind(unit.name, COMMUNE_TYPES),
+                          _spelling(unit.name, COMMUNE_TYPES))
         communes[unit.code] = by_key[(unit.province_key, unit.key)] = commune
-        commune_names[_bare(unit.name, unit.kind, COMMUNE_TYPES)].append(commune)
+        commune_names[_bare(unit.name, COMMUNE_TYPES)].append(commune)
         longest = max(longest, _size(unit.name))
 
     province_names: dict[str, list[Province]] = defaultdict(list)
     for code, unit in province_units.items():
         extra = {_key(name) for name in EXTRA_PROVINCE_NAMES.get(code, ())}
-        for name in {_bare(unit.province, "", PROVINCE_TYPES), _key(unit.province_short), *unit.province_aliases, *extra}:
+        for name in {_bare(unit.province, PROVINCE_TYPES), _key(unit.province_short), *unit.province_aliases, *extra}:
             province_names[name].append(provinces[code])
 
     became: dict[str, tuple[Commune, ...]] = {}
@@ -107,17 +122,17 @@ def build(folder: Path | None = None) -> Gazetteer:
         targets = became.get(unit.converter_key, ())
         district_parts[district].update(targets)
         district_labels[district] = f"{unit.district}, {unit.province}"
-        for name in {_bare(unit.district, unit.district_kind, DISTRICT_TYPES)} | _alias_keys(
+        for name in {_bare(unit.district, DISTRICT_TYPES)} | _alias_keys(
                 unit.district_aliases, (*DISTRICT_TYPES, "tx", "tp")):
             district_names[name].add(district)
         old_province_parts[unit.province_code].update(t.province for t in targets)
         old_province_labels[unit.province_code] = unit.province
         if unit.code is None:  # an island district without communes (Côn Đảo, Lý Sơn...): named as a district only
             continue
-        old = OldCommune(f"{unit.name}, {unit.district}, {unit.province}", _key(unit.kind), district,
-                         unit.province_code, targets)
+        old = OldCommune(f"{unit.name}, {unit.district}, {unit.province}", _kind(unit.name, COMMUNE_TYPES),
+                         district, unit.province_code, targets, _spelling(unit.name, COMMUNE_TYPES))
         longest = max(longest, _size(unit.name), _size(unit.district))
-        for name in {_bare(unit.name, unit.kind, COMMUNE_TYPES)} | _alias_keys(unit.aliases, COMMUNE_TYPES):
+        for name in {_bare(unit.name, COMMUNE_TYPES)} | _alias_keys(unit.aliases, COMMUNE_TYPES):
             old_commune_names[name].append(old)
 
     districts = {
@@ -130,7 +145,7 @@ def build(folder: Path | None = None) -> Gazetteer:
         if _key(label) in current:
             continue
         old = OldProvince(code, label, old_province_parts[code].most_common(1)[0][0])
-        for name in {_bare(label, "", PROVINCE_TYPES)} | {_key(n) for n in OLD_PROVINCE_NAMES.get(label, ())}:
+        for name in {_bare(label, PROVINCE_TYPES)} | {_key(n) for n in OLD_PROVINCE_NAMES.get(label, ())}:
             old_province_names[name].append(old)
 
     _key.cache_clear()

@@ -30,6 +30,17 @@ PROVINCE_TYPES = ("thanhpho", "thudo", "tinh")
 
 _NUMBERED = re.compile(r"^(p|f|q|x|h)(\d+)$")  # "p15", "q1"
 _TOKEN = re.compile(r"[a-z0-9]+")
+_BREAK = re.compile(r"[,;:()\[\]\n]+")  # where one part of an address ends; not "." (P.15) nor "-" (Bà Rịa - Vũng Tàu)
+# Old-style tone marks on a final "oa", "oe", "uy" ("Hoà", "Thuỷ") -> the style of the official lists ("Hòa").
+_OLD_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe", "oẻ": "ỏe",
+              "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
+_OLD_TONE = re.compile("(" + "|".join(_OLD_TONES) + r")(?!\w)")
+
+
+def parts(text: str) -> list[list[str]]:
+    """The tokens of each comma-separated part of a text: a name never runs across a comma, so in
+    "xã Tân An, thành phố Hải Phòng" the "thành" cannot end the name of an old "Xã Tân An Thạnh"."""
+    return [found for part in _BREAK.split(str(text or "")) if (found := tokens(part))]
 
 
 def tokens(text: str) -> list[str]:
@@ -52,6 +63,14 @@ def tokens(text: str) -> list[str]:
 def key(text: str) -> str:
     """The space-less plain form of a name, the way lookups compare it: "Phường Hoàn Kiếm" -> "phuonghoankiem"."""
     return "".join(tokens(text))
+
+
+def spelling(text: str) -> str:
+    """Lower case with diacritics, letters and digits only, tone marks in one style: "Văn Lăng" -> "vănlăng".
+    Tells apart names that differ only by their marks (Xã Văn Lang and Xã Văn Lăng, both in Thái Nguyên) when the
+    resident typed the marks."""
+    lowered = _OLD_TONE.sub(lambda m: _OLD_TONES[m.group(1)], nfc(str(text or "")).lower())
+    return "".join(re.findall(r"[^\W_]+", lowered))
 
 
 def without_type(plain_key: str, types: tuple[str, ...]) -> str:
