@@ -135,7 +135,7 @@ def _context(found: list[_Run], taken: _Run | None = None) -> list[_Run]:
     return [run for run in chosen if run is not taken]
 
 
-Score = tuple[int, int, int, int, int]
+Score = tuple[int, int, int, int, int, int]
 
 
 def _candidates(run: _Run, others: list[_Run], said: str) -> dict[Commune, tuple[Score, str]]:
@@ -144,7 +144,7 @@ def _candidates(run: _Run, others: list[_Run], said: str) -> dict[Commune, tuple
     named = {p.code for o in others for p in o.provinces} | {p.became.code for o in others for p in o.old_provinces}
     old_named = {p.code for o in others for p in o.old_provinces}
     districts = {d.key for o in others for d in o.districts}
-    length = run.end - run.start
+    length, covered = run.end - run.start, _covered([run, *others])
     out: dict[Commune, tuple[Score, str]] = {}
 
     def offer(commune: Commune, score: Score, via: str) -> None:
@@ -152,21 +152,22 @@ def _candidates(run: _Run, others: list[_Run], said: str) -> dict[Commune, tuple
             out[commune] = (score, via)
 
     for commune, typed in run.communes:
-        offer(commune, (0, int(typed == commune.kind), int(bool(said) and commune.spelling in said), 1, length), "")
+        spelt = int(bool(said) and commune.spelling in said)
+        offer(commune, (covered, 0, int(typed == commune.kind), spelt, 1, length), "")
     for old, typed in run.old_communes:
         if districts and old.district not in districts:
             continue
         evidence = int(old.district in districts) + int(old.old_province in old_named)
         for commune in old.became:
             spelt = int(bool(said) and old.spelling in said)
-            offer(commune, (evidence, int(typed == old.kind), spelt, 0, length), old.label)
+            offer(commune, (covered, evidence, int(typed == old.kind), spelt, 0, length), old.label)
     return out
 
 
 def resolve(text: str, table: Gazetteer | None = None) -> Resolution:
     """The commune(s) of the current map that a resident's free text names (see the module docstring)."""
     table = table or gazetteer()
-    text = str(text or "")[: MAX_CHARS]
+    text = str(text or "")[:MAX_CHARS]
     found = _runs(table, parts(text))
     said = spelling(text) if deaccent(text) != text else ""  # no diacritics typed: spelling tells nothing
     scored: dict[Commune, tuple[Score, str]] = {}
@@ -175,20 +176,29 @@ def resolve(text: str, table: Gazetteer | None = None) -> Resolution:
             for commune, (score, via) in _candidates(run, _context(found, run), said).items():
                 if commune not in scored or scored[commune][0] < score:
                     scored[commune] = (score, via)
-    runs = _context(found)
-    named = {p for r in runs for p in r.provinces} | {p.became for r in runs for p in r.old_provinces}
-    province = next(iter(named)) if len(named) == 1 else None
+    longest = _context(found)  # the plain reading: longest runs first, no commune forced
     if scored:
         best = max(score for score, _ in scored.values())
-        top = [c for c, (score, _) in scored.items() if score == best]  # dicts keep the successors' order
-        vias = tuple(dict.fromkeys(scored[c][1] for c in top if scored[c][1]))
-        shared = {c.province for c in top}
-        return Resolution(tuple(top), next(iter(shared)) if len(shared) == 1 else province, vias)
+        if best[0] >= _covered(longest) or any(r.communes or r.old_communes for r in longest):
+            top = [c for c, (score, _) in scored.items() if score == best]  # dicts keep the successors' order
+            shared = {c.province for c in top}
+            return Resolution(tuple(top), next(iter(shared)) if len(shared) == 1 else None,
+                              tuple(dict.fromkeys(scored[c][1] for c in top if scored[c][1])))
+    return _without_commune(longest, said)
+
+
+def _covered(runs: list[_Run]) -> int:
+    return sum(run.end - run.start for run in runs)
+
+
+def _without_commune(runs: list[_Run], said: str) -> Resolution:
+    """No commune named ("tỉnh Hải Dương" is a province, not the old Phường Tĩnh Hải): the communes an old district
+    named now covers, to choose from; else the province alone, to ask which commune of it."""
+    named = {p for r in runs for p in r.provinces} | {p.became for r in runs for p in r.old_provinces}
+    province = next(iter(named)) if len(named) == 1 else None
     districts = [d for r in runs if not (r.provinces or r.old_provinces) for d in r.districts]
-    if districts:  # an old district and no commune: its area's communes now, to choose from
-        communes = tuple(dict.fromkeys(
-            c for d in districts for c in d.became if not named or c.province in named))
-        shared = {c.province for c in communes}
-        return Resolution(communes, next(iter(shared)) if len(shared) == 1 else province,
-                          tuple(d.label for d in districts))
-    return Resolution((), province)
+    districts = [d for d in districts if said and d.spelling in said] or districts  # Thanh Trì, not Thạnh Trị
+    communes = tuple(dict.fromkeys(c for d in districts for c in d.became if not named or c.province in named))
+    shared = {c.province for c in communes}
+    return Resolution(communes, next(iter(shared)) if len(shared) == 1 else province,
+                      tuple(d.label for d in districts) if communes else ())

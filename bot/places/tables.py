@@ -67,7 +67,7 @@ def _bare(full_name: str, types: tuple[str, ...]) -> str:
 def _spelling(full_name: str, types: tuple[str, ...]) -> str:
     """The name with its diacritics and without its type word: "Xã Văn Lăng" -> "vănlăng"."""
     words = full_name.split()
-    type_words = 2 if _kind(full_name, types) in ("dackhu", "thitran") else 1
+    type_words = 2 if _kind(full_name, types) in ("dackhu", "thitran", "thanhpho", "thixa", "thudo") else 1
     return spelling(" ".join(words[type_words:]))
 
 
@@ -117,6 +117,7 @@ def build(folder: Path | None = None) -> Gazetteer:
     district_names: dict[str, set[tuple[int, int]]] = defaultdict(set)
     old_province_parts: dict[int, Counter[Province]] = defaultdict(Counter)
     old_province_labels: dict[int, str] = {}
+    old_province_aliases: dict[int, set[str]] = defaultdict(set)
     for unit in old_units:
         district = (unit.province_code, unit.district_code)
         targets = became.get(unit.converter_key, ())
@@ -127,6 +128,7 @@ def build(folder: Path | None = None) -> Gazetteer:
             district_names[name].add(district)
         old_province_parts[unit.province_code].update(t.province for t in targets)
         old_province_labels[unit.province_code] = unit.province
+        old_province_aliases[unit.province_code].update(unit.province_aliases)
         if unit.code is None:  # an island district without communes (Côn Đảo, Lý Sơn...): named as a district only
             continue
         old = OldCommune(f"{unit.name}, {unit.district}, {unit.province}", _kind(unit.name, COMMUNE_TYPES),
@@ -136,7 +138,8 @@ def build(folder: Path | None = None) -> Gazetteer:
             old_commune_names[name].append(old)
 
     districts = {
-        d: OldDistrict(d, district_labels[d], tuple(c for c, _ in parts.most_common()))
+        d: OldDistrict(d, district_labels[d], tuple(c for c, _ in parts.most_common()),
+                       _spelling(district_labels[d].split(",")[0], DISTRICT_TYPES))
         for d, parts in district_parts.items()
     }
     current = {_key(p.name) for p in provinces.values()}
@@ -145,7 +148,8 @@ def build(folder: Path | None = None) -> Gazetteer:
         if _key(label) in current:
             continue
         old = OldProvince(code, label, old_province_parts[code].most_common(1)[0][0])
-        for name in {_bare(label, PROVINCE_TYPES)} | {_key(n) for n in OLD_PROVINCE_NAMES.get(label, ())}:
+        extra = {_key(n) for n in OLD_PROVINCE_NAMES.get(label, ())} | old_province_aliases[code]
+        for name in {_bare(label, PROVINCE_TYPES)} | extra:
             old_province_names[name].append(old)
 
     _key.cache_clear()
