@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from bot.places import Resolution, gazetteer, resolve, source
+from bot.places.tables import build
 from bot.places.words import is_syllable, parts, spelling, tokens
 from bot.settings import ROOT
 from bot.text import deaccent
@@ -207,3 +208,15 @@ def test_a_missing_package_is_reported_with_the_fix(monkeypatch):
     monkeypatch.setattr(source.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(source.PlacesDataMissing, match="pip install"):
         source.package_dir()
+
+
+def test_the_command_line_shows_the_data_and_each_reading(capsys, monkeypatch):
+    from bot.places.__main__ import main
+
+    assert main(["xã Ngũ Hiệp, huyện Thanh Trì", "hn", "blah"]) == 0
+    out = capsys.readouterr().out
+    assert "34 tỉnh/thành phố, 3321 xã/phường/đặc khu" in out and "qua tên cũ: Xã Ngũ Hiệp" in out
+    assert "chỉ có tỉnh: Thành phố Hà Nội" in out and "không nhận ra" in out
+    monkeypatch.setattr("bot.places.__main__.gazetteer", build)  # uncached: really looks for the package
+    monkeypatch.setattr(source.importlib.util, "find_spec", lambda name: None)
+    assert main([]) == 2 and "pip install" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -80,45 +80,65 @@ def _freeze(table: dict[str, list[T]]) -> dict[str, tuple[T, ...]]:
     return {name: tuple(dict.fromkeys(places)) for name, places in table.items()}
 
 
-def build(folder: Path | None = None) -> Gazetteer:
-    """Read the package data and index every name (about 0.3 s; use `gazetteer()` for the cached copy)."""
-    folder = folder or source.package_dir()
-    new_units, old_units = source.new_units(folder), source.old_units(folder)
+@dataclass
+class _Current:
+    """The current map, indexed by name."""
 
-    provinces: dict[int, Province] = {}
-    province_units: dict[int, source.NewUnit] = {}
-    communes: dict[int, Commune] = {}
-    by_key: dict[tuple[str, str], Commune] = {}
-    commune_names: dict[str, list[Commune]] = defaultdict(list)
-    longest = 5  # "thanh pho ho chi minh"
-    for unit in new_units:
-        province = provinces.setdefault(unit.province_code, Province(unit.province_code, unit.province))
-        province_units.setdefault(unit.province_code, unit)
+    provinces: dict[int, Province] = field(default_factory=dict)
+    communes: dict[int, Commune] = field(default_factory=dict)
+    by_key: dict[tuple[str, str], Commune] = field(default_factory=dict)  # the package's (province, commune) keys
+    commune_names: dict[str, list[Commune]] = field(default_factory=lambda: defaultdict(list))
+    province_names: dict[str, list[Province]] = field(default_factory=lambda: defaultdict(list))
+    longest: int = 5  # "thanh pho ho chi minh"
+
+
+def _index_current(units: list[source.NewUnit]) -> _Current:
+    out = _Current()
+    first_of_province: dict[int, source.NewUnit] = {}
+    for unit in units:
+        province = out.provinces.setdefault(unit.province_code, Province(unit.province_code, unit.province))
+        first_of_province.setdefault(unit.province_code, unit)
         commune = Commune(unit.code, unit.name, province, _kind(unit.name, COMMUNE_TYPES),
                           _spelling(unit.name, COMMUNE_TYPES))
-        communes[unit.code] = by_key[(unit.province_key, unit.key)] = commune
-        commune_names[_bare(unit.name, COMMUNE_TYPES)].append(commune)
-        longest = max(longest, _size(unit.name))
-
-    province_names: dict[str, list[Province]] = defaultdict(list)
-    for code, unit in province_units.items():
+        out.communes[unit.code] = out.by_key[(unit.province_key, unit.key)] = commune
+        out.commune_names[_bare(unit.name, COMMUNE_TYPES)].append(commune)
+        out.longest = max(out.longest, _size(unit.name))
+    for code, unit in first_of_province.items():
         extra = {_key(name) for name in EXTRA_PROVINCE_NAMES.get(code, ())}
         for name in {_bare(unit.province, PROVINCE_TYPES), _key(unit.province_short), *unit.province_aliases, *extra}:
-            province_names[name].append(provinces[code])
+            out.province_names[name].append(out.provinces[code])
+    return out
 
+
+def _successors(folder: Path, by_key: dict[tuple[str, str], Commune]) -> dict[str, tuple[Commune, ...]]:
+    """Old commune (the package's key) -> the new communes it became, the usual successor first."""
     became: dict[str, tuple[Commune, ...]] = {}
     for conversion in source.conversions(folder):
         targets = tuple(by_key[(conversion.new_province_key, k)] for k in conversion.new_keys)
         became[conversion.old_key] = tuple(dict.fromkeys(became.get(conversion.old_key, ()) + targets))
+    return became
 
-    old_commune_names: dict[str, list[OldCommune]] = defaultdict(list)
+
+@dataclass
+class _Old:
+    """The old map, indexed by name."""
+
+    commune_names: dict[str, list[OldCommune]] = field(default_factory=lambda: defaultdict(list))
+    district_names: dict[str, tuple[OldDistrict, ...]] = field(default_factory=dict)
+    province_names: dict[str, list[OldProvince]] = field(default_factory=lambda: defaultdict(list))
+    longest: int = 0
+
+
+def _index_old(units: list[source.OldUnit], became: dict[str, tuple[Commune, ...]],
+               current: dict[int, Province]) -> _Old:
+    out = _Old()
     district_parts: dict[tuple[int, int], Counter[Commune]] = defaultdict(Counter)
     district_labels: dict[tuple[int, int], str] = {}
     district_names: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    old_province_parts: dict[int, Counter[Province]] = defaultdict(Counter)
-    old_province_labels: dict[int, str] = {}
-    old_province_aliases: dict[int, set[str]] = defaultdict(set)
-    for unit in old_units:
+    province_parts: dict[int, Counter[Province]] = defaultdict(Counter)
+    province_labels: dict[int, str] = {}
+    province_aliases: dict[int, set[str]] = defaultdict(set)
+    for unit in units:
         district = (unit.province_code, unit.district_code)
         targets = became.get(unit.converter_key, ())
         district_parts[district].update(targets)
@@ -126,44 +146,51 @@ def build(folder: Path | None = None) -> Gazetteer:
         for name in {_bare(unit.district, DISTRICT_TYPES)} | _alias_keys(
                 unit.district_aliases, (*DISTRICT_TYPES, "tx", "tp")):
             district_names[name].add(district)
-        old_province_parts[unit.province_code].update(t.province for t in targets)
-        old_province_labels[unit.province_code] = unit.province
-        old_province_aliases[unit.province_code].update(unit.province_aliases)
+        province_parts[unit.province_code].update(t.province for t in targets)
+        province_labels[unit.province_code] = unit.province
+        province_aliases[unit.province_code].update(unit.province_aliases)
         if unit.code is None:  # an island district without communes (Côn Đảo, Lý Sơn...): named as a district only
             continue
-        old = OldCommune(f"{unit.name}, {unit.district}, {unit.province}", _kind(unit.name, COMMUNE_TYPES),
-                         district, unit.province_code, targets, _spelling(unit.name, COMMUNE_TYPES))
-        longest = max(longest, _size(unit.name), _size(unit.district))
+        commune = OldCommune(f"{unit.name}, {unit.district}, {unit.province}", _kind(unit.name, COMMUNE_TYPES),
+                             district, unit.province_code, targets, _spelling(unit.name, COMMUNE_TYPES))
+        out.longest = max(out.longest, _size(unit.name), _size(unit.district))
         for name in {_bare(unit.name, COMMUNE_TYPES)} | _alias_keys(unit.aliases, COMMUNE_TYPES):
-            old_commune_names[name].append(old)
+            out.commune_names[name].append(commune)
 
     districts = {
         d: OldDistrict(d, district_labels[d], tuple(c for c, _ in parts.most_common()),
                        _spelling(district_labels[d].split(",")[0], DISTRICT_TYPES))
         for d, parts in district_parts.items()
     }
-    current = {_key(p.name) for p in provinces.values()}
-    old_province_names: dict[str, list[OldProvince]] = defaultdict(list)
-    for code, label in old_province_labels.items():
-        if _key(label) in current:
+    out.district_names = {n: tuple(districts[d] for d in sorted(ds)) for n, ds in district_names.items()}
+    current_names = {_key(p.name) for p in current.values()}
+    for code, label in province_labels.items():
+        if _key(label) in current_names:
             continue
-        old = OldProvince(code, label, old_province_parts[code].most_common(1)[0][0])
-        extra = {_key(n) for n in OLD_PROVINCE_NAMES.get(label, ())} | old_province_aliases[code]
+        province = OldProvince(code, label, province_parts[code].most_common(1)[0][0])
+        extra = {_key(n) for n in OLD_PROVINCE_NAMES.get(label, ())} | province_aliases[code]
         for name in {_bare(label, PROVINCE_TYPES)} | extra:
-            old_province_names[name].append(old)
+            out.province_names[name].append(province)
+    return out
 
+
+def build(folder: Path | None = None) -> Gazetteer:
+    """Read the package data and index every name (about 0.5 s; use `gazetteer()` for the cached copy)."""
+    folder = folder or source.package_dir()
+    current = _index_current(source.new_units(folder))
+    old = _index_old(source.old_units(folder), _successors(folder, current.by_key), current.provinces)
     _key.cache_clear()
     _size.cache_clear()
     return Gazetteer(
         version=source.version(),
-        provinces=provinces,
-        communes=communes,
-        commune_names=_freeze(commune_names),
-        old_commune_names=_freeze(old_commune_names),
-        district_names={n: tuple(districts[d] for d in sorted(ds)) for n, ds in district_names.items()},
-        province_names=_freeze(province_names),
-        old_province_names=_freeze(old_province_names),
-        longest_name=longest,
+        provinces=current.provinces,
+        communes=current.communes,
+        commune_names=_freeze(current.commune_names),
+        old_commune_names=_freeze(old.commune_names),
+        district_names=old.district_names,
+        province_names=_freeze(current.province_names),
+        old_province_names=_freeze(old.province_names),
+        longest_name=max(current.longest, old.longest),
     )
 
 

@@ -85,6 +85,6 @@ _SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])
 
 
 def is_syllable(token: str) -> bool:
-    """Whether a plain token can be one Vietnamese syllable ("thanh", "lak") rather than a glued name ("hoankiem",
-    "pleiku"). A one-syllable name is too common a word to match without its type word ("xã Lák", not "lak")."""
+    """Whether a plain token can be one Vietnamese syllable ("thanh", "lang") rather than a glued name ("hoankiem",
+    "pleiku"). A one-syllable name is too common a word to match without its type word ("xã Láng", not "lang")."""
     return bool(_SYLLABLE.match(token))
