@@ -65,6 +65,11 @@ def table():
     ("Thị trấn Châu Thành, huyện Châu Thành, tỉnh Bến Tre", "Xã Phú Túc, Tỉnh Vĩnh Long", None),
     ("Thị trấn Châu Thành, huyện Châu Thành, tỉnh Trà Vinh", "Xã Châu Thành, Tỉnh Vĩnh Long", None),
     ("huyện Côn Đảo", "Đặc khu Côn Đảo, Thành phố Hồ Chí Minh", 26732),  # an island district became a đặc khu
+    ("Tôi ở phường 7 quận 3", "Phường Xuân Hòa, Thành phố Hồ Chí Minh", 27139),  # P7 joined Võ Thị Sáu in 2020
+    ("F7 Q3", "Phường Xuân Hòa, Thành phố Hồ Chí Minh", 27139),
+    ("P. Linh Trung, TP Thủ Đức", "Phường Linh Xuân, Thành phố Hồ Chí Minh", 26800),
+    ("xã Tân Hiệp huyện Hóc Môn TPHCM", "Xã Hóc Môn, Thành phố Hồ Chí Minh", 27559),
+    ("tổ 5 ấp 3 xã Phước Kiển huyện Nhà Bè", "Xã Nhà Bè, Thành phố Hồ Chí Minh", 27655),
 ])
 def test_one_commune(typed, label, code):
     found = resolve(typed)
@@ -111,6 +116,13 @@ def test_a_common_name_lists_every_province_it_is_in():
     assert found.province is None
     many = resolve("phường 15")  # the numbered wards of Saigon's old districts
     assert len(many.communes) > 5 and many.province is not None and many.province.code == HCM
+
+
+def test_an_old_district_is_narrowed_by_its_type_word_and_province():
+    assert {c.province.code for c in resolve("thị xã hoàng mai").communes} == {40}  # Nghệ An's, not Hà Nội's quận
+    in_hanoi = resolve("Q. Hoàng Mai, HN")
+    assert in_hanoi.old_names == ("Quận Hoàng Mai, Thành phố Hà Nội",) and in_hanoi.province.code == HN
+    assert {c.province.code for c in resolve("hoang mai").communes} == {HN, 40}  # two phường Hoàng Mai now
 
 
 def test_a_district_typed_with_diacritics_is_not_a_namesake_without_them():

@@ -50,6 +50,7 @@ class OldDistrict:
     key: tuple[int, int]  # (old province code, district code)
     label: str  # "Huyện Thanh Trì, Thành phố Hà Nội"
     became: tuple[Commune, ...]  # the successor of most of its communes first
+    kind: str = ""  # its type word, plain: "quan", "huyen", "thixa", "thanhpho"
     spelling: str = field(default="", compare=False)
 
 

@@ -63,7 +63,7 @@ class _Run:
     end: int
     communes: list[tuple[Commune, str]] = field(default_factory=list)  # (commune, type word typed or "")
     old_communes: list[tuple[OldCommune, str]] = field(default_factory=list)
-    districts: list[OldDistrict] = field(default_factory=list)
+    districts: list[tuple[OldDistrict, str]] = field(default_factory=list)  # (district, type word typed or "")
     provinces: list[Province] = field(default_factory=list)
     old_provinces: list[OldProvince] = field(default_factory=list)
 
@@ -95,8 +95,8 @@ def _run(table: Gazetteer, words: tuple[str, ...], start: int) -> _Run:
         run.communes += [(c, kind) for c in table.commune_names.get(name, ())]
         run.old_communes += [(c, kind) for c in table.old_commune_names.get(name, ())]
     district = _split_type(words, _DISTRICT_WORDS)
-    for name in ([district[1]] if district else []) + ([bare] if _bare_ok(bare) else []):
-        run.districts += table.district_names.get(name, ())
+    for kind, name in ([district] if district else []) + ([("", bare)] if _bare_ok(bare) else []):
+        run.districts += [(d, kind) for d in table.district_names.get(name, ())]
     province = _split_type(words, _PROVINCE_WORDS)
     for name in ([province[1]] if province else []) + [bare]:
         run.provinces += table.province_names.get(name, ())
@@ -143,7 +143,7 @@ def _candidates(run: _Run, others: list[_Run], said: str) -> dict[Commune, tuple
     it came through ("" for a current name). `said` is the text's spelling, to prefer the name spelt as typed."""
     named = {p.code for o in others for p in o.provinces} | {p.became.code for o in others for p in o.old_provinces}
     old_named = {p.code for o in others for p in o.old_provinces}
-    districts = {d.key for o in others for d in o.districts}
+    districts = {d.key for o in others for d, _ in o.districts}
     length, covered = run.end - run.start, _covered([run, *others])
     out: dict[Commune, tuple[Score, str]] = {}
 
@@ -196,7 +196,9 @@ def _without_commune(runs: list[_Run], said: str) -> Resolution:
     named now covers, to choose from; else the province alone, to ask which commune of it."""
     named = {p for r in runs for p in r.provinces} | {p.became for r in runs for p in r.old_provinces}
     province = next(iter(named)) if len(named) == 1 else None
-    districts = [d for r in runs if not (r.provinces or r.old_provinces) for d in r.districts]
+    typed = [(d, kind) for r in runs if not (r.provinces or r.old_provinces) for d, kind in r.districts]
+    typed = [(d, kind) for d, kind in typed if not named or any(c.province in named for c in d.became)]
+    districts = [d for d, kind in typed if kind and kind == d.kind] or [d for d, _ in typed]  # thị xã, not quận
     districts = [d for d in districts if said and d.spelling in said] or districts  # Thanh Trì, not Thạnh Trị
     communes = tuple(dict.fromkeys(c for d in districts for c in d.became if not named or c.province in named))
     shared = {c.province for c in communes}

@@ -157,11 +157,11 @@ def _index_old(units: list[source.OldUnit], became: dict[str, tuple[Commune, ...
         for name in {_bare(unit.name, COMMUNE_TYPES)} | _alias_keys(unit.aliases, COMMUNE_TYPES):
             out.commune_names[name].append(commune)
 
-    districts = {
-        d: OldDistrict(d, district_labels[d], tuple(c for c, _ in parts.most_common()),
-                       _spelling(district_labels[d].split(",")[0], DISTRICT_TYPES))
-        for d, parts in district_parts.items()
-    }
+    districts = {}
+    for d, parts in district_parts.items():
+        name = district_labels[d].split(",")[0]
+        districts[d] = OldDistrict(d, district_labels[d], tuple(c for c, _ in parts.most_common()),
+                                   _kind(name, DISTRICT_TYPES), _spelling(name, DISTRICT_TYPES))
     out.district_names = {n: tuple(districts[d] for d in sorted(ds)) for n, ds in district_names.items()}
     current_names = {_key(p.name) for p in current.values()}
     for code, label in province_labels.items():
