@@ -7,10 +7,12 @@
 2. Each run that can be a commune is tried as the commune; the longest runs that do not overlap it (nor each
    other) are read as its district and province ("huyện Thanh Trì" is a district, not the new Xã Thanh Trì). A named
    province is a hard filter; a named old district keeps only the old communes of that district.
-3. The candidates are ranked: an old address that fits its district (or its old province) first, then a type word
-   that fits, then the name spelt with the diacritics typed, then a current name over an old one, then the longer
-   run. The best tier is the answer: one commune, several (ask the resident), or none, with the province when the
-   text named one (ask for the commune).
+3. The candidates are ranked: the reading that explains more of the text first ("tỉnh Hải Dương" is a province,
+   not the old Phường Tĩnh Hải), then an old address that fits its district and old province, then a type word that
+   fits, then the name spelt with the diacritics typed, then a current name over an old one, then the longer run.
+   The best tier is the answer: one commune, or several (ask the resident, best first).
+4. When no commune reading explains as much as the plain one (longest runs, no commune), the text named no commune:
+   an old district gives the communes its area is in now, a province alone the province (ask for the commune).
 """
 
 from __future__ import annotations
