@@ -11,11 +11,11 @@ import unicodedata
 import pytest
 import yaml
 
+from bot.core.settings import ROOT
+from bot.core.text import deaccent
 from bot.places import Resolution, gazetteer, resolve, source
 from bot.places.tables import build
 from bot.places.words import is_syllable, parts, spelling, tokens
-from bot.settings import ROOT
-from bot.text import deaccent
 
 HN, HCM, AN_GIANG, HAI_PHONG, QUANG_NGAI, DONG_THAP, THAI_NGUYEN = 1, 79, 91, 31, 51, 82, 19
 

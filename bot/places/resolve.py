@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.core.text import deaccent
 from bot.places.model import Commune, OldCommune, OldDistrict, OldProvince, Province
 from bot.places.tables import Gazetteer, gazetteer
 from bot.places.words import is_syllable, parts, spelling
-from bot.text import deaccent
 
 MAX_CHARS = 300  # a pasted paragraph is cut here: the commune is named early, and the time stays bounded
 

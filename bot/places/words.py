@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text import deaccent, nfc
+from bot.core.text import deaccent, nfc
 
 # Abbreviated type words -> the plain words they stand for. Only as whole tokens: "p" in "p.15" or "p hoan kiem".
 TYPE_ABBREVIATIONS: dict[str, str] = {
@@ -21,7 +21,7 @@ TYPE_ABBREVIATIONS: dict[str, str] = {
     "h": "huyen",
     "tx": "thi xa",
     "tp": "thanh pho",
-}  # not "dk": in chat it means "được" far more often than "đặc khu" (bot/text.py)
+}  # not "dk": in chat it means "được" far more often than "đặc khu" (bot/core/text.py)
 
 # Type words, plain and space-less, as they open a unit's name. Longest first so "thanhpho" is tried before "thi".
 COMMUNE_TYPES = ("dackhu", "thitran", "phuong", "xa")
