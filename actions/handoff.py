@@ -20,6 +20,7 @@ from bot.handoff.replies import (
     LEAVE_BUTTON,
     ambiguous_commune,
     ask_commune,
+    ask_commune_in,
     handoff_text,
     ticket_opened,
     ticket_still_open,
@@ -91,7 +92,12 @@ class ActionAskCommune(Action):
         found = directory()
         said = tracker.latest_message.get("text") or ""
         match = found.match(said) if tracker.get_slot("requested_slot") == COMMUNE_SLOT else None
-        text, buttons = ambiguous_commune(match.candidates) if match and match.ambiguous else ask_commune(found)
+        if match and match.ambiguous:
+            text, buttons = ambiguous_commune(match.candidates)
+        elif match and match.province:
+            text, buttons = ask_commune_in(match.province)
+        else:
+            text, buttons = ask_commune(found)
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
@@ -108,21 +114,31 @@ class ValidateHandoffForm(FormValidationAction):
         text = str(value or "").strip()
         if text == UNKNOWN or found.by_label(text):
             return {COMMUNE_SLOT: text}
+        asked_again = _asked_again(tracker)
         match = found.match(text)
+        if match.commune is None and asked_again:  # "Hà Nội" after "several communes have this name"
+            match = found.match(f"{text}, {_previous_user_text(tracker)}")
         if match.commune:
             return {COMMUNE_SLOT: match.commune.label}
-        if match.ambiguous and not _asked_province_already(tracker):
-            return {COMMUNE_SLOT: None}  # action_ask_commune asks for the province
+        if (match.ambiguous or match.province) and not asked_again:
+            return {COMMUNE_SLOT: None}  # action_ask_commune asks for the province, or the commune of the province
         return {COMMUNE_SLOT: UNKNOWN}
 
 
-def _asked_province_already(tracker: Tracker) -> bool:
-    """Whether the bot's last question was the one about same-named communes (ask it only once)."""
-    ambiguity = ambiguous_commune(())[0]
+def _asked_again(tracker: Tracker) -> bool:
+    """Whether the bot's last message was the follow-up question (same-named communes, or which commune of a
+    province): it is asked only once."""
     for event in reversed(tracker.events):
         if event.get("event") == "bot":
-            return (event.get("text") or "") == ambiguity
+            said = event.get("text") or ""
+            return said == ambiguous_commune(())[0] or said.startswith("Bạn ở xã/phường nào của ")
     return False
+
+
+def _previous_user_text(tracker: Tracker) -> str:
+    """What the resident typed before the latest message (the first half of a two-message address)."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    return str(users[-2].get("text") or "") if len(users) >= 2 else ""
 
 
 class ActionHandoff(Action):

@@ -59,7 +59,8 @@ def test_typed_names_match_without_diacritics(directory, typed, expected):
 def test_same_name_in_two_provinces_is_ambiguous_and_unknown_names_match_nothing(directory):
     match = directory.match("tan lap")
     assert match.commune is None and match.ambiguous
-    assert {c.province for c in match.candidates} == {"Tỉnh Đồng Nai", "Tỉnh Thái Nguyên"}
+    # the listed communes first, then the map's other communes of that name
+    assert {c.province for c in match.candidates[:2]} == {"Tỉnh Đồng Nai", "Tỉnh Thái Nguyên"}
     for typed in ("không rõ", "lap", "ha noi", "", "tan"):
         assert directory.match(typed).commune is None and not directory.match(typed).ambiguous
 
@@ -112,7 +113,7 @@ def test_the_commune_question_offers_buttons_for_a_short_directory(directory):
     assert ask_commune(many)[1] == [NOT_SURE_BUTTON]  # too many to read: type the name
     text, buttons = ambiguous_commune(directory.match("tan lap").candidates)
     assert "tỉnh" in text and buttons[-1] == NOT_SURE_BUTTON
-    assert {b["payload"] for b in buttons[:-1]} == {"Xã Tân Lập, Tỉnh Đồng Nai", "Phường Tân Lập, Tỉnh Thái Nguyên"}
+    assert {b["payload"] for b in buttons[:2]} == {"Xã Tân Lập, Tỉnh Đồng Nai", "Phường Tân Lập, Tỉnh Thái Nguyên"}
 
 
 def test_the_ticket_reply_has_the_code_hours_contacts_and_the_way_back(directory):
@@ -121,3 +122,29 @@ def test_the_ticket_reply_has_the_code_hours_contacts_and_the_way_back(directory
     for part in ("HT-KM482", "Xã Tân Lập", "sáng thứ Hai đến thứ Bảy", "Tổ CNS xã Tân Lập: gọi anh Bình",
                  "1900 0368", "Quay lại trợ lý ảo", "OTP"):
         assert part in text
+
+
+@pytest.mark.parametrize(("typed", "label"), [
+    ("phường Ba Đình, Hà Nội", "Phường Ba Đình, Thành phố Hà Nội"),
+    ("phuong ba dinh ha noi", "Phường Ba Đình, Thành phố Hà Nội"),
+    ("phường Phúc Xá, quận Ba Đình, Hà Nội", "Phường Hồng Hà, Thành phố Hà Nội"),  # an old address, merged in 2025
+])
+def test_every_commune_of_the_map_is_recognised_with_the_default_contacts(directory, typed, label):
+    match = directory.match(typed)
+    assert match.commune is not None and match.commune.label == label
+    assert directory.by_label(label) == match.commune  # the slot's label finds it again
+    contacts = directory.contacts_for(label)
+    assert contacts.commune == label.split(",")[0] and contacts.people == directory.defaults.people
+    assert directory.target_for(label) == directory.notify
+
+
+def test_an_old_address_keeps_the_names_it_came_through(directory):
+    old = directory.match("phuong phuc xa quan ba dinh").old_names
+    assert old == ("Phường Phúc Xá, Quận Ba Đình, Thành phố Hà Nội",)
+    split = directory.match("xã Ngũ Hiệp, huyện Thanh Trì, Hà Nội")  # split in 2025: the resident chooses
+    assert split.ambiguous and "Xã Thanh Trì, Thành phố Hà Nội" in [c.label for c in split.candidates]
+
+
+def test_a_province_alone_asks_for_its_commune(directory):
+    match = directory.match("tôi ở Hà Nội")
+    assert match.commune is None and not match.ambiguous and match.province == "Thành phố Hà Nội"

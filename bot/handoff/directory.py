@@ -7,6 +7,9 @@ contacts for a resident whose commune is unknown or not listed) and the topic ho
 communes this deployment serves. Residents type their commune any way they like ("phuong hoan kiem", "Hoàn Kiếm
 Hà Nội"): matching ignores diacritics, case, the type word and punctuation.
 
+Every commune of the current map is recognised (bot/places: the 34 provinces and their communes, and old
+district-based addresses converted); a commune not listed in the file gets the default contacts under its own name.
+
 Pure: no I/O except `Directory.load`, which reads the file on every call so edits apply without a restart.
 """
 
@@ -14,12 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot import places
 from bot.core.text import deaccent
 
 UNKNOWN = "không rõ"  # the slot value once asked: the resident's commune is unknown or not in the directory
@@ -92,10 +96,13 @@ class Commune:
 
 @dataclass(frozen=True)
 class Match:
-    """The commune a resident's words name (None: no single one), and the candidates when several fit."""
+    """The commune a resident's words name (None: no single one), the candidates when several fit, the province
+    when only a province was named (ask which commune of it), and the pre-7/2025 names it was reached through."""
 
     commune: Commune | None
     candidates: tuple[Commune, ...] = ()
+    province: str = ""
+    old_names: tuple[str, ...] = ()
 
     @property
     def ambiguous(self) -> bool:
@@ -155,8 +162,25 @@ class Directory:
         return cls(defaults, Target.parse(data.get("notify")), tuple(communes))
 
     def by_label(self, label: str | None) -> Commune | None:
-        """The commune stored in a slot or ticket (None for UNKNOWN or a commune no longer listed)."""
-        return next((c for c in self.communes if c.label == label), None) if label else None
+        """The commune stored in a slot or ticket: a listed one, or any commune of the current map (with the default
+        contacts and notification target); None for UNKNOWN or a label that is no commune."""
+        if not label:
+            return None
+        listed = next((c for c in self.communes if c.label == label), None)
+        if listed is not None or label == UNKNOWN:
+            return listed
+        found = places.resolve(label).commune
+        return self.from_map(found) if found is not None and found.label == label else None
+
+    def from_map(self, place: places.Commune) -> Commune:
+        """The directory's commune for a commune of the map: the listed one when it is listed, else the defaults
+        under the commune's own name (every commune is recognised; only listed ones have their own team)."""
+        key = plain_words(place.label)
+        listed = next((c for c in self.communes if plain_words(c.label) == key), None)
+        if listed is not None:
+            return listed
+        return Commune(name=place.name, province=place.province.name, aliases=(),
+                       contacts=replace(self.defaults, commune=place.name), notify=Target())
 
     def contacts_for(self, label: str | None) -> Contacts:
         commune = self.by_label(label)
@@ -168,7 +192,23 @@ class Directory:
         return commune.notify if commune and commune.notify else self.notify
 
     def match(self, text: str) -> Match:
-        """The commune a resident named. The longest matching name wins; when several communes share it (a
+        """The commune a resident named: a listed commune by its name or aliases first, else any commune of the
+        current map, old (pre-7/2025) addresses included (bot/places). Several candidates, or only a province, come
+        back for the caller to ask again."""
+        listed = self.match_listed(text)
+        if listed.commune is not None:
+            return listed
+        found = places.resolve(text)
+        if found.commune is not None:
+            return Match(self.from_map(found.commune), old_names=found.old_names)
+        if listed.ambiguous or found.ambiguous:  # listed communes first: they have a team of their own
+            candidates = list(listed.candidates)
+            candidates += [c for c in map(self.from_map, found.communes) if c not in candidates]
+            return Match(None, tuple(candidates), old_names=found.old_names)
+        return Match(None, province=found.province.name if found.province else "")
+
+    def match_listed(self, text: str) -> Match:
+        """A listed commune the resident named. The longest matching name wins; when several communes share it (a
         common name in several provinces), the province words decide; otherwise the candidates are returned."""
         said = f" {plain_words(text)} "
         hits: dict[int, int] = {}  # commune index -> longest key found

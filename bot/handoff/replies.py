@@ -14,6 +14,7 @@ __all__ = [
     "Contacts",
     "ambiguous_commune",
     "ask_commune",
+    "ask_commune_in",
     "handoff_text",
     "ticket_opened",
     "ticket_still_open",
@@ -62,6 +63,12 @@ def ambiguous_commune(candidates: tuple[Commune, ...]) -> tuple[str, list[dict]]
     buttons = [{"title": f"{c.name} ({c.province})"[:40], "payload": c.label} for c in candidates[:MAX_COMMUNE_BUTTONS]]
     return "Có nhiều xã/phường cùng tên này. Bạn ở tỉnh/thành phố nào? Bạn chọn hoặc gõ cả tên tỉnh nhé.", \
         [*buttons, NOT_SURE_BUTTON]
+
+
+def ask_commune_in(province: str) -> tuple[str, list[dict]]:
+    """Only a province was named: which commune of it (typed; a province has dozens of communes)."""
+    return (f"Bạn ở xã/phường nào của {province}? Bạn gõ tên xã/phường, tên cũ trước 7/2025 cũng được.",
+            [NOT_SURE_BUTTON])
 
 
 def ticket_opened(code: str, contacts: Contacts, topic: str | None = None) -> str:
