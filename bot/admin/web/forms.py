@@ -1,8 +1,8 @@
 """The entry form as an admin types it, and the raw entry the store validates.
 
-Lists (ways of asking, steps, related entries, helper notes, the apps' error messages) are one item per line; per-step common
-problems are lines like "1: Không nhận được mã OTP". What the form cannot express as an entry is
-reported per field, like the store's own validation, so it shows next to that field.
+Lists (ways of asking, steps, related entries, helper notes, the apps' error messages) are one item
+per line; per-step common problems are lines like "1: Không nhận được mã OTP". What the form cannot
+express as an entry is reported per field, like the store's own validation, so it shows next to that field.
 """
 
 from __future__ import annotations
