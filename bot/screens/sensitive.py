@@ -1,0 +1,87 @@
+"""Does a screenshot's text show something private: an ID card, a bank card or a one-time code?
+
+When it does, the caller tells the resident not to send such pictures and keeps nothing (no image, no text, no
+log line with the text). Missing one is worse than a needless warning, so the rules lean towards saying yes, but
+an ordinary error screen must pass: "Số định danh cá nhân hoặc mật khẩu không đúng" names the ID number without
+showing one, and the hotline 1900 0368 is not an OTP.
+
+Read on the plain text (bot.text.plain: no diacritics, lower case), because OCR gets Vietnamese marks wrong. Digit
+runs are read as OCR and card printers lay them out: a card number in groups of four ("4111 1111 1111 1111"), an ID
+number in one piece or in groups ("0791 2345 6789").
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from bot.text import plain
+
+
+class SensitiveKind(str, Enum):
+    """What private thing a screen shows."""
+
+    ID_CARD = "id_card"
+    BANK_CARD = "bank_card"
+    OTP = "otp"
+
+
+# A run of digits, allowing the single spaces, dots or dashes that group them on cards and screens.
+_DIGIT_RUN = re.compile(r"(?<![\d])\d(?:[ .\-]?\d)*(?![\d])")
+ID_DIGITS = 12  # số định danh cá nhân / CCCD number
+CARD_DIGITS = range(13, 20)  # payment card numbers (PAN): 16 for most, 13-19 in the standard
+OTP_DIGITS = range(4, 9)
+PUBLIC_PREFIXES = ("1900", "1800")  # hotlines ("1900 0368"), never a code sent to one person
+OTP_REACH = 60  # characters between an OTP cue and its code ("Mã OTP của bạn là: 482913")
+
+# Words printed on the front or back of the chip ID card (old CCCD and the 2024 căn cước), without diacritics.
+ID_CARD_WORDS = (
+    "can cuoc", "cong hoa xa hoi chu nghia viet nam", "socialist republic of viet nam", "identity card",
+    "citizen identity", "so dinh danh ca nhan", "personal identification number", "ho chieu", "ho, chu dem va ten",
+    "ho va ten", "full name", "ngay sinh", "date of birth", "gioi tinh", "quoc tich", "nationality",
+    "que quan", "place of origin", "noi thuong tru", "place of residence", "noi cu tru", "co gia tri den",
+    "date of expiry", "dac diem nhan dang", "personal identification", "ngon tro", "index finger", "cccd",
+)
+ID_CARD_MIN_WORDS = 3  # a card shows many of these at once; an error screen names one or two
+CARD_WORDS = (
+    "valid thru", "valid from", "good thru", "expires end", "debit", "credit", "visa", "mastercard", "napas",
+    "jcb", "unionpay", "amex", "vietcombank", "vietinbank", "bidv", "agribank", "techcombank", "mb bank", "mbbank",
+    "vpbank", "acb", "sacombank", "tpbank", "hdbank", "shb", "vib", "ocb", "msb", "seabank", "cardholder", "chu the",
+)
+CARD_MIN_WORDS = 2
+OTP_CUES = ("ma otp", "otp", "ma xac thuc", "ma xac nhan", "mat khau mot lan", "ma kich hoat", "ma bao mat",
+            "verification code", "ma giao dich", "passcode")
+
+
+def _digit_runs(text: str) -> list[tuple[int, str]]:
+    """(position, digits) of every digit run, separators removed."""
+    return [(m.start(), re.sub(r"\D", "", m.group())) for m in _DIGIT_RUN.finditer(text)]
+
+
+def _count(words: tuple[str, ...], text: str) -> int:
+    return sum(1 for w in words if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text))
+
+
+def _shows_otp(text: str, runs: list[tuple[int, str]]) -> bool:
+    cues = [m.end() for cue in OTP_CUES for m in re.finditer(rf"(?<!\w){re.escape(cue)}(?!\w)", text)]
+    for position, digits in runs:
+        if len(digits) not in OTP_DIGITS or digits.startswith(PUBLIC_PREFIXES):
+            continue
+        if any(-OTP_REACH <= position - cue <= OTP_REACH for cue in cues):
+            return True
+    return False
+
+
+def sensitive_kind(text: str) -> SensitiveKind | None:
+    """The private thing the screen's text shows, or None."""
+    flat = plain(text)
+    runs = _digit_runs(flat)
+    lengths = [len(digits) for _, digits in runs]
+    card_words = _count(CARD_WORDS, flat)
+    if any(n in CARD_DIGITS for n in lengths) or (card_words >= CARD_MIN_WORDS and "valid" in flat):
+        return SensitiveKind.BANK_CARD
+    if ID_DIGITS in lengths or _count(ID_CARD_WORDS, flat) >= ID_CARD_MIN_WORDS:
+        return SensitiveKind.ID_CARD
+    if _shows_otp(flat, runs):
+        return SensitiveKind.OTP
+    return None
