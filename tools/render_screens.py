@@ -211,7 +211,21 @@ def picture(rng: random.Random) -> Image.Image:
 
 
 def photo_effects(rng: random.Random, image: Image.Image) -> Image.Image:
-    """Slight blur and tilt, as a photo of a screen taken with another phone."""
+    """Slight blur and tilt, as a photo of a screen taken with another phone; sometimes a rough photo: smaller,
+    unevenly lit, grainy and more tilted, or a screenshot shrunk by a chat app."""
+    roll = rng.random()
+    if roll < 0.2:  # a rough photo of the screen
+        w = rng.randint(420, 520)
+        image = image.resize((w, int(image.height * w / image.width)), Image.Resampling.BILINEAR)
+        light = Image.linear_gradient("L").resize(image.size).rotate(rng.choice((0, 90, 180, 270)))
+        shade = Image.merge("RGB", [light.point(lambda v: 60 + v // 3)] * 3)
+        image = Image.blend(image, shade, rng.uniform(0.15, 0.3))
+        noise = Image.effect_noise(image.size, rng.uniform(10, 25)).convert("RGB")
+        image = Image.blend(image, noise, 0.12).filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.2)))
+        return image.rotate(rng.uniform(-4, 4), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(70, 70, 70))
+    if roll < 0.35:  # recompressed by a chat app: smaller
+        w = rng.randint(380, 480)
+        image = image.resize((w, int(image.height * w / image.width)), Image.Resampling.LANCZOS)
     if rng.random() < 0.35:
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
     if rng.random() < 0.3:
@@ -223,7 +237,7 @@ def photo_effects(rng: random.Random, image: Image.Image) -> Image.Image:
 def encode(rng: random.Random, image: Image.Image) -> tuple[bytes, str]:
     """PNG (palette) or JPEG of a random quality, shrunk until it is under MAX_FILE_BYTES."""
     as_jpeg = rng.random() < 0.5
-    quality = rng.randint(55, 85)
+    quality = rng.randint(45, 85)
     while True:
         buffer = io.BytesIO()
         if as_jpeg:

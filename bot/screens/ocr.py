@@ -29,7 +29,7 @@ LANGUAGE = "vie"
 # Sauvola (local) thresholding: a screen mixes grey dialog boxes, coloured buttons and white pages; tesseract's
 # default global Otsu turns a grey dialog into one black blob and loses its text (measured on the test screens).
 CONFIG = "--psm 3 -c thresholding_method=2"
-ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"}
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # what phones and chat apps send
 
 
 class ScreenImageError(ValueError):
@@ -56,13 +56,11 @@ def open_checked(data: bytes) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own pixel limit is lower
         try:
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)  # no EPS (ghostscript), PSD...
         except Image.DecompressionBombError as err:
             raise ScreenImageError("too_large", str(err)) from None
         except (UnidentifiedImageError, OSError, ValueError) as err:
             raise ScreenImageError("not_image", str(err) or type(err).__name__) from None
-        if image.format not in ACCEPTED_FORMATS:
-            raise ScreenImageError("not_image", f"format {image.format}")
         width, height = image.size
         if width < 1 or height < 1:
             raise ScreenImageError("corrupt", f"size {width}x{height}")

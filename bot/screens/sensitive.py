@@ -7,7 +7,8 @@ showing one, and the hotline 1900 0368 is not an OTP.
 
 Read on the plain text (bot.text.plain: no diacritics, lower case), because OCR gets Vietnamese marks wrong. Digit
 runs are read as OCR and card printers lay them out: a card number in groups of four ("4111 1111 1111 1111"), an ID
-number in one piece or in groups ("0791 2345 6789").
+number in one piece or in groups ("0791 2345 6789"); codes, dates and amounts written with dots, dashes or slashes
+are not read as one number.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ class SensitiveKind(str, Enum):
     OTP = "otp"
 
 
-# A run of digits, allowing the single spaces, dots or dashes that group them on cards and screens.
-_DIGIT_RUN = re.compile(r"(?<![\d])\d(?:[ .\-]?\d)*(?![\d])")
+# A run of digits, allowing the single spaces that group them on cards and screens; not glued to letters, dots or
+# dashes, which make dossier codes, dates and amounts ("G22.99-251206-0001", "1/7/2025", "1.250.000").
+_DIGIT_RUN = re.compile(r"(?<!\w)(?<!\w[.\-/])\d(?: ?\d)*(?!\w)(?![.\-/]\w)")
 ID_DIGITS = 12  # số định danh cá nhân / CCCD number
 CARD_DIGITS = range(13, 20)  # payment card numbers (PAN): 16 for most, 13-19 in the standard
 OTP_DIGITS = range(4, 9)
 PUBLIC_PREFIXES = ("1900", "1800")  # hotlines ("1900 0368"), never a code sent to one person
-OTP_REACH = 60  # characters between an OTP cue and its code ("Mã OTP của bạn là: 482913")
+OTP_REACH = 120  # characters between an OTP cue and its code: a line or two of a screen ("Mã OTP của bạn là: 482913")
+# A code may be split by spaces or one dash ("201-416", "5 0 3 8 2 1"), as apps show it and OCR reads it; a date
+# with dashes ("12-05-2026") is not one code.
+_CODE_RUN = re.compile(r"(?<!\w)(?<!\w[./\-])\d(?: ?\d)*(?:-\d(?: ?\d)*)?(?!\w)(?![./\-]\w)")
 
 # Words printed on the front or back of the chip ID card (old CCCD and the 2024 căn cước), without diacritics.
 ID_CARD_WORDS = (
@@ -62,9 +67,9 @@ def _count(words: tuple[str, ...], text: str) -> int:
     return sum(1 for w in words if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text))
 
 
-def _shows_otp(text: str, runs: list[tuple[int, str]]) -> bool:
+def _shows_otp(text: str) -> bool:
     cues = [m.end() for cue in OTP_CUES for m in re.finditer(rf"(?<!\w){re.escape(cue)}(?!\w)", text)]
-    for position, digits in runs:
+    for position, digits in ((m.start(), re.sub(r"\D", "", m.group())) for m in _CODE_RUN.finditer(text)):
         if len(digits) not in OTP_DIGITS or digits.startswith(PUBLIC_PREFIXES):
             continue
         if any(-OTP_REACH <= position - cue <= OTP_REACH for cue in cues):
@@ -82,6 +87,6 @@ def sensitive_kind(text: str) -> SensitiveKind | None:
         return SensitiveKind.BANK_CARD
     if ID_DIGITS in lengths or _count(ID_CARD_WORDS, flat) >= ID_CARD_MIN_WORDS:
         return SensitiveKind.ID_CARD
-    if _shows_otp(flat, runs):
+    if _shows_otp(flat):
         return SensitiveKind.OTP
     return None
