@@ -19,7 +19,7 @@ from PIL import Image
 from bot.knowledge.loader import load_entries
 from bot.knowledge.model import Entry
 from bot.screens import ocr
-from bot.screens.errors import ErrorMatcher, difflib_partial_ratio, normalise
+from bot.screens.errors import MIN_MESSAGE, ErrorMatcher, difflib_partial_ratio, normalise
 from bot.screens.ocr import OcrFailed, ScreenImageError, open_checked, prepare, read_text
 from bot.screens.sensitive import SensitiveKind, sensitive_kind
 from bot.settings import ROOT
@@ -64,9 +64,9 @@ def test_the_set_is_large_varied_and_small_on_disk():
     assert {label["file"].rsplit(".", 1)[1] for label in LABELS} == {"png", "jpg"}
     for label in LABELS:
         assert (SCREENS / label["file"]).stat().st_size <= 60_000, label["file"]
-    recorded = {(e.id, m) for e in load_entries(ROOT / "knowledge") for m in e.errors}
+    usable = {(eid, message) for _, eid, message in ErrorMatcher(load_entries(ROOT / "knowledge")).messages}
     drawn = {(label["expect"], label["message"]) for label in LABELS if "message" in label}
-    assert drawn == recorded  # every recorded message is drawn, and only those: re-run the renderer after edits
+    assert drawn == usable  # every message the matcher uses is drawn, and only those: re-run the renderer after edits
 
 
 @pytest.mark.parametrize("label", LABELS, ids=[label["file"] for label in LABELS])
@@ -144,8 +144,8 @@ def test_prepare_greys_resizes_and_turns_dark_mode_light():
 # --- matching OCR text to an entry -----------------------------------------------------------------------------------
 
 ENTRIES = [entry("vneid-bao-tri", "Hệ thống đang bảo trì. Vui lòng thử lại sau"),
-           entry("vneid-khoa", "Tài khoản bị khóa"),
-           entry("vneid-khoa-lau", "Tài khoản bị khóa do nhập sai mật khẩu quá 5 lần"),
+           entry("vneid-khoa", "Tài khoản bị khóa tạm thời"),
+           entry("vneid-khoa-lau", "Tài khoản bị khóa tạm thời do nhập sai mật khẩu quá 5 lần"),
            entry("vneid-ngan", "Lỗi")]
 
 
@@ -154,8 +154,8 @@ ENTRIES = [entry("vneid-bao-tri", "Hệ thống đang bảo trì. Vui lòng th�
     ("9:41 VNeID\nThông báo\nHệ thống đang bảo trì.\nVui lòng thử lại sau\nĐóng", "vneid-bao-tri"),
     ("He thông đang bao tri. Vui lòng thủ lai sau", "vneid-bao-tri"),  # OCR lost and swapped marks
     ("Hệ thống đang bảo trl. Vul lòng thừ lại sau", "vneid-bao-tri"),  # i read as l
-    ("Thông báo Tài khoản bị khóa do nhập sai mật khẩu quá 5 lần OK", "vneid-khoa-lau"),  # the longer one wins
-    ("Tài khoản bị khóa", "vneid-khoa"),
+    ("Thông báo Tài khoản bị khóa tạm thời do nhập sai mật khẩu quá 5 lần OK", "vneid-khoa-lau"),  # longer wins
+    ("Tài khoản bị khóa tạm thời", "vneid-khoa"),
     ("Ví giấy tờ Thủ tục hành chính Cá nhân Trang chủ", None),
     ("Hệ thống", None),  # a scrap of a message is not the message
     ("", None),
@@ -191,6 +191,8 @@ def test_difflib_scores_like_rapidfuzz():
     ("Mã xác nhận đăng nhập thiết bị mới\n5 0 3 8 2 1", "otp"),
     ("Mã xác thực: 7314", "otp"),
     ("Mã xác thực đăng nhập\n\nKhông cung cấp cho ai\n201-416", "otp"),  # split code, a line below its cue
+    ("CĂN CƯỚC CÔNG DÂN Số định danh cá nhận: 0140653112956", "id_card"),  # OCR added a digit: still the ID card
+    ("NAPAS DEBIT 9704 §334 1671 5046 VAIL,ID THRU) 07/30", "bank_card"),  # digits broken by OCR: the print tells
 ])
 def test_private_screens_are_spotted(text, kind):
     assert sensitive_kind(text) == SensitiveKind(kind)
@@ -204,6 +206,9 @@ def test_private_screens_are_spotted(text, kind):
     "CMT hoặc CCCD đã được đăng ký",
     "Từ 1/7/2025 CQT thực hiện cập nhật số CCCD thay cho MST",
     "Hà Nội hôm nay 28°C, độ ẩm 75%, 14:35",
+    "14:42 31%\nThông báo\nGửi mã OTP thành công",  # the status bar's clock and battery are no code
+    "Cổng hỗ trợ Vietcombank, VietinBank, BIDV; NAPAS cũng hỗ trợ thanh toán qua VNeID",
+    "Số định danh cá nhân là dãy 12 số in trên thẻ căn cước hoặc CCCD, ghi cả họ và tên, ngày sinh",
     "Mã hồ sơ: G22.99-251206-0001 đã được tiếp nhận",
 ])
 def test_ordinary_screens_are_not_private(text):
@@ -217,7 +222,12 @@ def test_every_recorded_message_is_neither_private_nor_ambiguous():
         for message in e.errors:
             assert sensitive_kind(message) is None, message
             found = matcher.match(message)
-            assert found and found.entry_id == e.id, message
+            assert (found and found.entry_id == e.id) or len(normalise(message)) < MIN_MESSAGE, message
+
+
+def test_a_generic_message_does_not_claim_a_scam_text():
+    matcher = ErrorMatcher(load_entries(ROOT / "knowledge"))
+    assert matcher.match("Tài khoản bị khóa vì chưa cập nhật sinh trắc học, bấm vào link để mở lại") is None
 
 
 # --- layering --------------------------------------------------------------------------------------------------------
@@ -235,7 +245,7 @@ def test_screens_import_only_the_knowledge_model_and_text_helpers():
 def test_reading_is_safe_from_worker_threads():
     from concurrent.futures import ThreadPoolExecutor
 
-    files = [SCREENS / label["file"] for label in LABELS[:4]]
+    files = [SCREENS / label["file"] for label in LABELS[:2]]
     with ThreadPoolExecutor(2) as pool:
         parallel = list(pool.map(lambda p: read_text(p.read_bytes()), files))
     assert parallel == [read_text(p.read_bytes()) for p in files]

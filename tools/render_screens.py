@@ -21,6 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.knowledge.loader import load_entries
+from bot.screens.errors import ErrorMatcher
 from bot.settings import ROOT
 
 FONTS = {
@@ -301,7 +302,8 @@ def app_of(entry_id: str) -> str:
 def render_all(out: Path, min_errors: int) -> list[dict]:
     """Write every screenshot into `out` and return their labels."""
     entries = load_entries(ROOT / "knowledge")
-    messages = [(e.id, m) for e in entries for m in e.errors]
+    usable = {(eid, message) for _, eid, message in ErrorMatcher(entries).messages}
+    messages = [(e.id, m) for e in entries for m in e.errors if (e.id, m) in usable]  # too generic ones: not drawn
     if not messages:
         raise SystemExit("no entry has `errors`: nothing to draw")
     variants = max(1, math.ceil(min_errors / len(messages)))

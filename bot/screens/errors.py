@@ -7,8 +7,8 @@ dropped) and each recorded message is looked for *inside* the text with a partia
 of the text of the message's length, scored 0-100 by edit similarity. rapidfuzz computes it when installed;
 otherwise difflib does the same alignment (fuzzywuzzy's partial_ratio), slower but fine for a screen of text.
 
-Short messages ("Tài khoản bị khóa") can appear by chance inside unrelated text, so they need a closer match than
-long ones; when two messages match, the longer (more specific) one wins.
+Short messages can appear by chance inside unrelated text, so they need a closer match than long ones, and the
+shortest are not used at all; when two messages match, the longer (more specific) one wins.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ MIN_SCORE = 86.0  # for a message of LONG_MESSAGE characters or more (plain form
 MIN_SCORE_SHORT = 93.0  # for shorter messages, which occur by chance more easily
 LONG_MESSAGE = 24
 TIE_MARGIN = 3.0  # messages scoring within this of the best count as equally present: the longest one wins
-MIN_MESSAGE = 8  # plain messages shorter than this are too generic to recognise a screen by
+# Plain messages shorter than this are too generic to recognise a screen by: "Tài khoản bị khóa" (17) is also what a
+# scam SMS says ("tài khoản bị khóa vì chưa sinh trắc"); they stay in the entry for people, the matcher skips them.
+MIN_MESSAGE = 18
 
 
 @dataclass(frozen=True)

@@ -36,23 +36,28 @@ OTP_DIGITS = range(4, 9)
 PUBLIC_PREFIXES = ("1900", "1800")  # hotlines ("1900 0368"), never a code sent to one person
 OTP_REACH = 120  # characters between an OTP cue and its code: a line or two of a screen ("Mã OTP của bạn là: 482913")
 # A code may be split by spaces or one dash ("201-416", "5 0 3 8 2 1"), as apps show it and OCR reads it; a date
-# with dashes ("12-05-2026") is not one code.
-_CODE_RUN = re.compile(r"(?<!\w)(?<!\w[./\-])\d(?: ?\d)*(?:-\d(?: ?\d)*)?(?!\w)(?![./\-]\w)")
+# with dashes ("12-05-2026") is not one code, nor is a clock or a percentage on the status bar ("14:42 31%").
+_CODE_RUN = re.compile(r"(?<!\w)(?<!\w[./\-])(?<!\d:)\d(?: ?\d)*(?:-\d(?: ?\d)*)?(?!\w)(?![./\-]\w)(?! ?%)")
 
-# Words printed on the front or back of the chip ID card (old CCCD and the 2024 căn cước), without diacritics.
-ID_CARD_WORDS = (
-    "can cuoc", "cong hoa xa hoi chu nghia viet nam", "socialist republic of viet nam", "identity card",
-    "citizen identity", "so dinh danh ca nhan", "personal identification number", "ho chieu", "ho, chu dem va ten",
-    "ho va ten", "full name", "ngay sinh", "date of birth", "gioi tinh", "quoc tich", "nationality",
-    "que quan", "place of origin", "noi thuong tru", "place of residence", "noi cu tru", "co gia tri den",
-    "date of expiry", "dac diem nhan dang", "personal identification", "ngon tro", "index finger", "cccd",
+# What the chip ID card (old CCCD and the 2024 căn cước) prints, without diacritics: its heading, its field labels,
+# and dates (birth, expiry). Texts *about* the card name the heading and a label or two but carry no date of birth.
+ID_CARD_HEADINGS = ("can cuoc", "cong hoa xa hoi chu nghia viet nam", "socialist republic of viet nam",
+                    "identity card", "citizen identity", "cccd")
+ID_CARD_LABELS = (
+    "so dinh danh ca nhan", "personal identification number", "ho, chu dem va ten", "ho va ten", "full name",
+    "ngay sinh", "date of birth", "gioi tinh", "sex", "quoc tich", "nationality", "que quan", "place of origin",
+    "noi thuong tru", "place of residence", "noi cu tru", "co gia tri den", "date of expiry", "dac diem nhan dang",
+    "ngon tro", "index finger", "noi dang ky khai sinh", "place of birth",
 )
-ID_CARD_MIN_WORDS = 3  # a card shows many of these at once; an error screen names one or two
-CARD_WORDS = (
-    "valid thru", "valid from", "good thru", "expires end", "debit", "credit", "visa", "mastercard", "napas",
-    "jcb", "unionpay", "amex", "vietcombank", "vietinbank", "bidv", "agribank", "techcombank", "mb bank", "mbbank",
-    "vpbank", "acb", "sacombank", "tpbank", "hdbank", "shb", "vib", "ocb", "msb", "seabank", "cardholder", "chu the",
-)
+ID_CARD_MIN_LABELS = 2
+_DATE = re.compile(r"(?<!\d)\d{1,2}/\d{1,2}/\d{4}(?!\d)")
+# Words printed on a payment card, and the networks and banks whose names it carries: names alone are what any text
+# about paying or linking an account says ("Vietcombank, BIDV, NAPAS"), so at least one printed word is needed.
+CARD_PRINT_WORDS = ("valid thru", "valid from", "good thru", "thru", "expires end", "debit", "credit", "cardholder",
+                    "chu the")
+BANK_NAMES = ("visa", "mastercard", "napas", "jcb", "unionpay", "amex", "vietcombank", "vietinbank", "bidv",
+              "agribank", "techcombank", "mb bank", "mbbank", "vpbank", "acb", "sacombank", "tpbank", "hdbank", "shb",
+              "vib", "ocb", "msb", "seabank")
 CARD_MIN_WORDS = 2
 OTP_CUES = ("ma otp", "otp", "ma xac thuc", "ma xac nhan", "mat khau mot lan", "ma kich hoat", "ma bao mat",
             "verification code", "ma giao dich", "passcode")
@@ -82,10 +87,13 @@ def sensitive_kind(text: str) -> SensitiveKind | None:
     flat = plain(text)
     runs = _digit_runs(flat)
     lengths = [len(digits) for _, digits in runs]
-    card_words = _count(CARD_WORDS, flat)
-    if any(n in CARD_DIGITS for n in lengths) or (card_words >= CARD_MIN_WORDS and "valid" in flat):
-        return SensitiveKind.BANK_CARD
-    if ID_DIGITS in lengths or _count(ID_CARD_WORDS, flat) >= ID_CARD_MIN_WORDS:
+    printed = _count(CARD_PRINT_WORDS, flat)
+    bank_card = printed >= 1 and printed + _count(BANK_NAMES, flat) >= CARD_MIN_WORDS
+    id_heading = _count(ID_CARD_HEADINGS, flat) >= 1
+    id_card = id_heading and _count(ID_CARD_LABELS, flat) >= ID_CARD_MIN_LABELS and _DATE.search(flat) is not None
+    if bank_card or (any(n in CARD_DIGITS for n in lengths) and not id_heading):
+        return SensitiveKind.BANK_CARD  # an ID number misread with a digit too many stays an ID card
+    if ID_DIGITS in lengths or id_card or (id_heading and any(n in CARD_DIGITS for n in lengths)):
         return SensitiveKind.ID_CARD
     if _shows_otp(flat):
         return SensitiveKind.OTP
