@@ -462,6 +462,10 @@ def test_the_apps_error_messages_are_saved_one_per_line_and_checked(site):
     assert site.store.get(NEW_ID).entry.errors == ("Mã OTP không đúng", "Mã OTP đã hết hạn")
     page = person.get(f"/entries/{NEW_ID}").text
     assert "Mã OTP không đúng\nMã OTP đã hết hạn" in html.unescape(field_block(page, "errors"))
+    form = person.edit_form(NEW_ID)
+    person.post(f"/entries/{NEW_ID}", form | {"errors": "Mã OTP không đúng", "action": "save"})
+    history = person.get(f"/entries/{NEW_ID}/history").text
+    assert re.search(r'<li class="removed">.*Thông báo lỗi của ứng dụng: Mã OTP đã hết hạn', history)
 
 
 def test_create_edit_and_retire_from_the_list(site):
