@@ -54,6 +54,14 @@ if ! command -v espeak-ng >/dev/null || ! command -v opusenc >/dev/null || ! com
     || echo "warning: could not install espeak-ng/opus-tools/lame; the 🔊 Nghe button will apologise" >&2
 fi
 
+# Reading a screenshot (bot/screens): Debian's tesseract with its Vietnamese model (no model is downloaded).
+if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx vie; then
+  say "Installing tesseract-ocr and tesseract-ocr-vie (reading screenshots of error messages)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q tesseract-ocr \
+    tesseract-ocr-vie || echo "warning: could not install tesseract; screenshots cannot be read" >&2
+fi
+
 mkdir -p .cache
 make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
 # `rasa test` with no arguments looks for test stories in the whole checkout (Rasa's default is "."), .venv-rasa

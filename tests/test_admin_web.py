@@ -450,6 +450,24 @@ def test_advice_is_a_warning_and_problems_lines_are_saved_per_step(site):
     assert "2: Ảnh bị mờ\n2: Đeo kính" in html.unescape(field_block(page, "problems"))
 
 
+def test_the_apps_error_messages_are_saved_one_per_line_and_checked(site):
+    person = site.client()
+    too_long = "Lỗi " + "x" * 200
+    refused = person.post("/entries/new", {**NEW_ENTRY, "errors": f"Mã OTP không đúng\n{too_long}", "action": "save"})
+    assert refused.status_code == 422 and "200 ký tự" in text_of(field_block(refused.text, "errors"))
+    assert site.store.get(NEW_ID) is None
+    saved = person.post("/entries/new", {**NEW_ENTRY, "errors": "Mã OTP không đúng\n\n- Mã OTP đã hết hạn",
+                                          "action": "save"})
+    assert saved.status_code == 303
+    assert site.store.get(NEW_ID).entry.errors == ("Mã OTP không đúng", "Mã OTP đã hết hạn")
+    page = person.get(f"/entries/{NEW_ID}").text
+    assert "Mã OTP không đúng\nMã OTP đã hết hạn" in html.unescape(field_block(page, "errors"))
+    form = person.edit_form(NEW_ID)
+    person.post(f"/entries/{NEW_ID}", form | {"errors": "Mã OTP không đúng", "action": "save"})
+    history = person.get(f"/entries/{NEW_ID}/history").text
+    assert re.search(r'<li class="removed">.*Thông báo lỗi của ứng dụng: Mã OTP đã hết hạn', history)
+
+
 def test_create_edit_and_retire_from_the_list(site):
     person = site.client()
     assert person.post("/entries/new", {**NEW_ENTRY, "action": "save"}).headers["location"] == \

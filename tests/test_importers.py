@@ -88,6 +88,16 @@ def test_english_headers_take_the_defaults_and_make_unique_ids(tmp_path):
     assert second.note == "Không ai làm thay được."
 
 
+def test_the_apps_error_messages_column_becomes_errors(tmp_path):
+    rows = [["Câu hỏi", "Trả lời", "Thông báo lỗi"],
+            ["Không nhận được mã OTP VNeID", "Kiểm tra sim.", "Mã OTP không đúng\nMã OTP đã hết hạn"],
+            ["Quên mật khẩu VNeID", "Chọn Quên mật khẩu.", ""]]
+    path = write_csv(tmp_path / "loi.csv", rows)
+    defaults = ImportDefaults(topic="vneid", source="https://vneid.gov.vn/", checked=DAY)
+    first, second = valid(read_entries(path, defaults))
+    assert first.errors == ("Mã OTP không đúng", "Mã OTP đã hết hạn") and second.errors == ()
+
+
 def test_xlsx_reads_real_excel_dates_and_a_named_sheet(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()

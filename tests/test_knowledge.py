@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 from bot.core.settings import ROOT
-from bot.knowledge.loader import KnowledgeError, advice, load_entries
-from bot.knowledge.model import MAX_ANSWER_CHARS, render_answer
+from bot.knowledge.loader import MAX_ERROR_CHARS, KnowledgeError, advice, load_entries
+from bot.knowledge.model import MAX_ANSWER_CHARS, Entry, render_answer
 from bot.knowledge.validate import main as validate_main
 
 GOOD = {
@@ -143,3 +143,17 @@ def test_entries_due_for_review():
     due = due_for_review([fresh, old, pending, unsure], today)
     assert [d.entry.id for d in due] == ["vneid-cu", "vneid-cho", "vneid-chua"]
     assert "6 tháng" in due[0].reason and "01/12/2026" in due[1].reason and "chính thức" in due[2].reason
+
+
+def test_app_error_messages_load_round_trip_and_are_checked(tmp_path):
+    shown = ["Mã OTP không đúng", "Tài khoản đang đăng nhập trên thiết bị khác"]
+    write(tmp_path, [{**GOOD, "errors": shown}])
+    (entry,) = load_entries(tmp_path)
+    assert entry.errors == tuple(shown)
+    assert entry.to_dict()["errors"] == shown and Entry.from_dict(entry.to_dict()) == entry
+    assert "errors" not in load_entries(write(tmp_path, [GOOD]).parent)[0].to_dict()
+    for bad in ("Mã OTP không đúng", ["Mã OTP không đúng", "  "], [42], ["x" * (MAX_ERROR_CHARS + 1)]):
+        write(tmp_path, [{**GOOD, "errors": bad}])
+        assert any("'errors'" in p for p in problems(tmp_path)), bad
+    write(tmp_path, [{**GOOD, "errors": ["x" * MAX_ERROR_CHARS]}])
+    assert load_entries(tmp_path)[0].errors == ("x" * MAX_ERROR_CHARS,)

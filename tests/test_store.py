@@ -109,6 +109,14 @@ def test_seed_export_then_import_changes_nothing(store, tmp_path):
     assert report["unchanged"] == sorted(e.id for e in seed) and not report["updated"] and not report["created"]
 
 
+def test_the_apps_error_messages_survive_the_store_and_export(store, tmp_path):
+    entry = replace(load_entries(ROOT / "knowledge")[0], related=(), errors=("Mã OTP không đúng", "Lỗi hệ thống"))
+    store.import_entries([entry], "seed", action="seed")
+    assert store.get(entry.id).entry.errors == entry.errors
+    export_entries(store.active_entries(), tmp_path / "out")
+    assert load_entries(tmp_path / "out")[0].errors == entry.errors
+
+
 def test_seed_sync_keeps_what_an_admin_edited(store):
     seed = [replace(e, related=()) for e in load_entries(ROOT / "knowledge")[:3]]
     store.import_entries(seed, "seed", action="seed")

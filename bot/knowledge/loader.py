@@ -21,6 +21,7 @@ from bot.knowledge.model import MAX_ANSWER_CHARS, TOPICS, Entry, render_answer
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ADVISED_QUESTIONS = 4  # fewer still works (title and answer are searched too) but is found less often
 REQUIRED = ("id", "title", "questions", "answer", "source", "checked")
+MAX_ERROR_CHARS = 200  # an app's error message is one or two sentences; longer is a pasted page, not a message
 
 
 class KnowledgeError(ValueError):
@@ -68,8 +69,9 @@ FIELD_NAMES = {
     "note": "lưu ý", "source": "nguồn", "checked": "ngày kiểm tra", "related": "mục liên quan",
     "problems": "lỗi thường gặp", "helper_notes": "ghi chú cho tổ công nghệ số", "topic": "chủ đề", "entry": "mục",
     "unverified": "chưa kiểm chứng", "review_by": "hạn kiểm tra lại",
+    "errors": "thông báo lỗi của ứng dụng",
 }
-OPTIONAL = ("steps", "note", "related", "problems", "helper_notes", "unverified", "review_by")
+OPTIONAL = ("steps", "note", "related", "problems", "helper_notes", "errors", "unverified", "review_by")
 
 
 def _problems_map(value: Any, steps: int) -> tuple[tuple[int, tuple[str, ...]], ...] | str:
@@ -126,6 +128,11 @@ def check_entry(raw: Any, topic: str) -> tuple[Entry | None, list[Problem]]:
     helper_notes = _text_list(raw.get("helper_notes", []))
     if helper_notes is None:
         problems.append(Problem("helper_notes", "phải là danh sách ghi chú (chữ)"))
+    errors = _text_list(raw.get("errors", []))
+    if errors is None:
+        problems.append(Problem("errors", "phải là danh sách các thông báo lỗi (chữ), đúng như ứng dụng hiện"))
+    elif any(len(e) > MAX_ERROR_CHARS for e in errors):
+        problems.append(Problem("errors", f"mỗi thông báo lỗi dài tối đa {MAX_ERROR_CHARS} ký tự"))
     if not _is_url(raw["source"]):
         problems.append(Problem("source", f"phải là địa chỉ trang chính thức http(s)://..., đang là {raw['source']!r}"))
     checked = _as_date(raw["checked"])
@@ -153,6 +160,7 @@ def check_entry(raw: Any, topic: str) -> tuple[Entry | None, list[Problem]]:
         related=tuple(related),
         problems=found,  # type: ignore[arg-type]
         helper_notes=tuple(helper_notes or ()),
+        errors=tuple(errors or ()),
         unverified=raw.get("unverified", False),
         review_by=review_by,
     )

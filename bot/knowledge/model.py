@@ -39,6 +39,9 @@ class Entry:
     problems: tuple[tuple[int, tuple[str, ...]], ...] = ()
     # Notes only for community digital-technology team members (what to check, papers, common mistakes).
     helper_notes: tuple[str, ...] = ()
+    # The exact messages the apps show for this problem ("Mã OTP không đúng"), as a resident's screenshot of the
+    # phone reads: a screenshot's text is matched against them to find this entry.
+    errors: tuple[str, ...] = ()
     # No official page confirms this entry: the bot says so whenever it answers from it.
     unverified: bool = False
     # The date by which an admin should check the facts again (a rule about to change, a pending decree).
@@ -68,6 +71,8 @@ class Entry:
             data["problems"] = {number: list(texts) for number, texts in self.problems}
         if self.helper_notes:
             data["helper_notes"] = list(self.helper_notes)
+        if self.errors:
+            data["errors"] = list(self.errors)
         if self.unverified:
             data["unverified"] = True
         if self.review_by:
@@ -91,6 +96,7 @@ class Entry:
             related=tuple(data.get("related", ())),
             problems=tuple(sorted((int(k), tuple(v)) for k, v in (data.get("problems") or {}).items())),
             helper_notes=tuple(data.get("helper_notes", ())),
+            errors=tuple(data.get("errors", ())),
             unverified=bool(data.get("unverified", False)),
             review_by=_date_or_none(data.get("review_by")),
         )

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from bot.knowledge.loader import FIELD_NAMES
 
-ORDER = ("title", "questions", "answer", "steps", "note", "source", "checked", "related", "problems", "helper_notes")
+ORDER = ("title", "questions", "answer", "steps", "note", "source", "checked", "related", "problems", "helper_notes",
+         "errors")
 STATUS = {"active": "đang dùng", "retired": "đã ngừng dùng"}
 
 

@@ -1,8 +1,8 @@
 """The entry form as an admin types it, and the raw entry the store validates.
 
-Lists (ways of asking, steps, related entries, helper notes) are one item per line; per-step common
-problems are lines like "1: Không nhận được mã OTP". What the form cannot express as an entry is
-reported per field, like the store's own validation, so it shows next to that field.
+Lists (ways of asking, steps, related entries, helper notes, the apps' error messages) are one item
+per line; per-step common problems are lines like "1: Không nhận được mã OTP". What the form cannot
+express as an entry is reported per field, like the store's own validation, so it shows next to that field.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.insights import suggest_id
 from bot.knowledge.loader import Problem
 from bot.knowledge.model import TOPICS, Entry, topic_of
 
-LIST_FIELDS = ("questions", "steps", "related", "helper_notes")
+LIST_FIELDS = ("questions", "steps", "related", "helper_notes", "errors")
 TEXT_FIELDS = ("id", "title", "answer", "note", "source", "checked", "review_by")
 FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "problems", "unverified")
 SHOWN_WITH_PROBLEMS = (*FIELDS, "topic", "test_question")  # fields the form shows problems next to
@@ -72,7 +72,7 @@ def form_to_raw(form: Mapping[str, str]) -> tuple[dict, list[Problem]]:
         "source": get("source").strip(),
         "checked": get("checked").strip(),
     }
-    for name in ("steps", "related", "helper_notes"):
+    for name in ("steps", "related", "helper_notes", "errors"):
         values = lines(get(name))
         if values:
             raw[name] = values

@@ -43,14 +43,16 @@ HEADERS = {
     "checked": ("checked", "ngay kiem tra", "ngay cap nhat"),
     "related": ("related", "lien quan", "muc lien quan"),
     "helper notes": ("helper notes", "ghi chu cho to cong nghe so", "ghi chu to cong nghe so"),
+    "errors": ("errors", "thong bao loi", "loi ung dung", "thong bao loi cua ung dung"),
 }
 COLUMN = {alias: name.replace(" ", "_") for name, aliases in HEADERS.items() for alias in aliases}
 IGNORED = {"stt", "tt", "so thu tu"}  # row numbers offices add; they carry nothing
 SHOWN = "Mã, Chủ đề, Tiêu đề, Câu hỏi, Trả lời, Các bước, Lưu ý, Nguồn, Ngày kiểm tra, Liên quan, " \
-        "Ghi chú cho tổ công nghệ số (hoặc id, topic, title, questions, answer, steps, note, source, checked, " \
-        "related, helper_notes)"
+        "Ghi chú cho tổ công nghệ số, Thông báo lỗi (hoặc id, topic, title, questions, answer, steps, note, source, " \
+        "checked, related, helper_notes, errors)"
 HEADER_SEARCH = 5  # rows looked at for the header
-LISTS = {"questions": split_items, "steps": split_items, "helper_notes": split_items, "related": split_ids}
+LISTS = {"questions": split_items, "steps": split_items, "helper_notes": split_items, "errors": split_items,
+         "related": split_ids}
 
 
 def read_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
