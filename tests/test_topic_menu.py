@@ -28,7 +28,8 @@ def test_a_bare_topic_word_is_recognised(text, topic):
     assert topic_menu.bare_topic(text) == topic
 
 
-@pytest.mark.parametrize("text", ["quên mật khẩu vneid", "vneid không nhận được otp", "giá vàng", "alo"])
+@pytest.mark.parametrize("text", ["quên mật khẩu vneid", "vneid không nhận được otp", "giá vàng", "alo",
+                                  "vneid là gì", "bhyt la gi", "hóa đơn điện tử là gì"])
 def test_a_topic_with_a_task_or_no_topic_is_not_bare(text):
     assert topic_menu.bare_topic(text) is None
 

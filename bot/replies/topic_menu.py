@@ -27,9 +27,9 @@ TOPIC_BUTTON_TITLES = {"vneid": "VNeID", "suc-khoe": "Sổ sức khỏe, BHYT", 
                        "dich-vu-cong": "Dịch vụ công"}
 
 # A bare topic: the topic's words plus only these ("app vneid", "cái vneid á", "bhyt sao").
-_FILLER = {"app", "ung", "dung", "cai", "vu", "ve", "hoi", "oi", "a", "ah", "ad", "sao", "the", "nao", "gi", "ha",
+_FILLER = {"app", "ung", "dung", "cai", "vu", "ve", "hoi", "oi", "a", "ah", "ad", "sao", "the", "nao", "ha",
            "nhe", "voi", "giup", "toi", "minh", "em", "bac", "cho", "phan", "mem", "tren", "dien", "thoai", "trang",
-           "web", "la", "nay", "do", "di", "can", "muon", "chut", "xiu", "cua", "cac", "viec", "lam", "tu"}
+           "web", "nay", "do", "di", "chut", "xiu", "cua", "cac", "tu"}  # not "la", "gi": "vneid là gì" is a question
 # Signs of a problem without a name for it ("cứ hiện thông báo gì đó không vào được").
 _TROUBLE = re.compile(r"\b(loi|bi sao|bi gi|khong vao|ko vao|k vao|khong duoc|ko duoc|ko dc|khong dc|truc trac"
                       r"|van de|hien thong bao|bao gi do|thong bao gi|khong dung duoc|hong|khong chay|treo|bi lam sao"
