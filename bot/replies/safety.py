@@ -1,10 +1,10 @@
 """Decide what to say about a number a resident typed: a firm warning, a gentle note, or nothing.
 
-Channels mask numbers before Rasa stores anything (bot/core/privacy.py), so a message reaches Rasa and the actions as
+Channels mask numbers before Rasa stores anything (bot/core/privacy/), so a message reaches Rasa and the actions as
 "mã otp của tôi là [mã số]". This module reads those placeholders: an ID, card or OTP/passcode earns a clear
 warning never to share it, and so do a passport number and a typed password; a phone or account number, an e-mail
 address, a plate, or a code that reads like an amount, a gentler note. Dossier codes, amounts, dates and office
-landlines are not masked (bot/core/privacy.py), so they earn no notice at all.
+landlines are not masked (bot/core/privacy/), so they earn no notice at all.
 Standard library only (plus bot.core.privacy and bot.core.text), so Rasa's NLU component (bot/rasa_side/nlu/secret.py)
 uses it as
 well as the action; bot/replies/safe_reply.py builds the reply around the notice.

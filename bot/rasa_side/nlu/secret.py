@@ -1,6 +1,6 @@
 """Rasa NLU component: a message holding a masked secret is `share_secret`, whatever the classifier thought.
 
-Channels mask numbers before Rasa parses anything (bot/core/privacy.py), and the classifier cannot tell "[mã số]"
+Channels mask numbers before Rasa parses anything (bot/core/privacy/), and the classifier cannot tell "[mã số]"
 from the words "mã số" (the tokenizer drops the brackets). So this component, placed after the classifiers in
 config.yml, decides from the placeholders (bot/replies/safety.py): a resident who types an OTP or ID number inside a
 greeting or a thank-you is still routed to the action that warns them. Button payloads ("/intent{...}") are
