@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import commands, menus, services
+from actions import commands, menus, screenshot, services
 from bot.core import limits
 from bot.knowledge.model import Entry, topic_of
 from bot.replies import followup, guide, topic_menu
@@ -52,6 +52,8 @@ class ActionAnswerQuestion(Action):
         handled = commands.helper_turn(dispatcher, tracker)  # "/helper MA123" filed under ask_question by NLU
         if handled is not None:
             return handled
+        if screenshot.is_screenshot(tracker.latest_message):
+            return self._screenshot_turn(dispatcher, tracker, text, intent)
         try:
             service = self._service()
             searcher = service.searcher()
@@ -99,6 +101,23 @@ class ActionAnswerQuestion(Action):
         if commands.guide_state(tracker) is not None:  # a new question leaves the open guide
             events += commands.state_events(None)
         return events
+
+    def _screenshot_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
+                         intent: str) -> list[dict[str, Any]]:
+        """A picture's text: what was read, then the entry whose app message it shows, else a search."""
+        try:
+            service = self._service()
+            searcher = service.searcher()
+            reply = screenshot.answer_screenshot(
+                text, searcher.by_id, lambda q: answer_question(q, searcher, service.thresholds, intent))
+        except Exception:
+            log.exception("search failed")
+            dispatcher.utter_message(text=BUSY)
+            return []
+        self._record(reply, text, intent, tracker)
+        dispatcher.utter_message(text=screenshot.quoted(text))
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        return [SlotSet("last_entry", reply.entry_id)] if reply.entry_id else []
 
     @staticmethod
     def _tasks(topic: str, by_id: dict[str, Entry]) -> list[Entry]:

@@ -6,7 +6,9 @@ forged tracker to /webhook (tickets, team notices, helper mode for any sender). 
 - when ACTION_SERVER_TOKEN is set, refuses every request but GET /health without `?token=<it>` (401), compared in
   constant time: Rasa sends it from `token:` of the action_endpoint in endpoints*.yml;
 - refuses to start on a non-loopback address without a token;
-- logs each worker process to its own masked, rotating file when BOT_LOG_DIR is set (bot/core/logs.py).
+- logs each worker process to its own masked, rotating file when BOT_LOG_DIR is set (bot/core/logs.py);
+- adds POST /screens/read (bot/screens/route.py): a screenshot's bytes in, its masked text out, for the channels,
+  which cannot run OCR in Rasa's environment.
 Everything else is rasa_sdk's own server (same options: --actions, --port, ...).
 """
 
@@ -25,6 +27,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.core import logs
+from bot.screens.route import add_screen_route
 
 HOST_ENV, TOKEN_ENV = "ACTIONS_HOST", "ACTION_SERVER_TOKEN"
 DEFAULT_HOST = "127.0.0.1"
@@ -58,6 +61,7 @@ def guarded_app(*args: Any, **kwargs: Any) -> Sanic:
                 return None
             return response.json({"error": "a valid token is required"}, status=401)
 
+    add_screen_route(app)
     return app
 
 

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.core.settings import ZALO_MAX_EVENT_AGE_S
 from bot.core.text import short_title, split_text
@@ -45,6 +46,7 @@ class Kind(enum.Enum):
 
     TEXT = "text"  # a question for Rasa
     FOLLOW = "follow"  # a new follower: welcome
+    IMAGE = "image"  # a picture (the URL of Zalo's copy): read as a screenshot
     UNSUPPORTED = "unsupported"  # an image, sticker, file...: ask for text
     IGNORED = "ignored"  # receipts, unfollow, the OA's own messages, anything unknown
 
@@ -68,6 +70,7 @@ class IncomingEvent:
     text: str = ""
     msg_id: str = ""
     timestamp: str = ""
+    image_url: str = ""
 
     @property
     def sender_id(self) -> str:
@@ -175,7 +178,42 @@ def parse_event(body: Any) -> IncomingEvent:
             raise MalformedEvent("'message.text' must be a text")
         if text.strip():
             return IncomingEvent(Kind.TEXT, name, user_id, text, msg_id, timestamp)
+    if name == "user_send_image":
+        url = image_url(message)
+        if url:
+            return IncomingEvent(Kind.IMAGE, name, user_id, "", msg_id, timestamp, image_url=url)
     return IncomingEvent(Kind.UNSUPPORTED, name, user_id, "", msg_id, timestamp)
+
+
+# Where Zalo keeps the pictures users send (photo-stal.zdn.vn, ...): a picture is fetched only over https from these,
+# so a forged event cannot make the channel fetch an internal address. ZALO_MEDIA_HOSTS adds exact hosts (tests).
+MEDIA_HOST_SUFFIXES = (".zdn.vn", ".zadn.vn", ".zalo.me", ".zaloapp.com")
+
+
+def image_url(message: dict) -> str:
+    """The full-size picture's URL of an image message (`attachments[0].payload.url`), '' when there is none."""
+    attachments = message.get("attachments")
+    if not isinstance(attachments, list):
+        return ""
+    for attachment in attachments:
+        if isinstance(attachment, dict) and attachment.get("type") == "image":
+            return _text_field(attachment.get("payload"), "url")
+    return ""
+
+
+def media_url_allowed(url: str, extra_hosts: frozenset[str] = frozenset()) -> bool:
+    """Whether the channel may fetch this picture: https on Zalo's CDN, or a host listed in ZALO_MEDIA_HOSTS."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return False
+    if not host or parts.username or parts.password:
+        return False
+    if host in extra_hosts and parts.scheme in ("http", "https"):
+        return True
+    return parts.scheme == "https" and port in (None, 443) and host.endswith(MEDIA_HOST_SUFFIXES)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.speech.tts import AUDIO_ROUTE
 
 RELAY_SECRET_HEADER = "X-Relay-Secret"  # bot/rasa_side/channels/relay.py checks it (that module needs Rasa: not
                                         # imported)
+SCREENSHOT_HEADER = "X-Relay-Screenshot"  # the door's screenshot marker (bot/rasa_side/channels/relay.py)
 MAX_VOICE_BYTES = 20 << 20  # Telegram takes up to 50 MB; a 1,500-character answer is about 0.3 MB
 
 
@@ -31,11 +32,12 @@ class RasaClient:
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
         self.headers = {RELAY_SECRET_HEADER: secret} if secret else {}
 
-    async def ask(self, sender: str, text: str) -> list[dict]:
-        """One user turn: Rasa's messages for `text` from `sender`."""
+    async def ask(self, sender: str, text: str, screenshot: bool = False) -> list[dict]:
+        """One user turn: Rasa's messages for `text` from `sender` (`screenshot`: read from the resident's picture)."""
+        headers = {**self.headers, SCREENSHOT_HEADER: "1"} if screenshot else self.headers
         try:
             response = await asyncio.wait_for(
-                self.client.post(self.url, json={"sender": sender, "message": text}, headers=self.headers),
+                self.client.post(self.url, json={"sender": sender, "message": text}, headers=headers),
                 self.timeout,
             )
         except (asyncio.TimeoutError, httpx.TimeoutException):

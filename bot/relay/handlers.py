@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot.core.copy import BUSY_APOLOGY, WELCOME
 from bot.core.privacy import mask
 from bot.core.settings import TelegramSettings
+from bot.messengers.screen_reader import MAX_IMAGE_BYTES, UNREADABLE, HttpxFetcher, Outcome, ScreenReader
 from bot.messengers.telegram_api import send
 from bot.messengers.telegram_format import (
     EDITED,
@@ -100,6 +101,7 @@ class Relay:
     buttons: CallbackStore
     locks: ChatLocks
     log_key: str  # keys chat tags in logs, so chat ids are never written
+    screens: ScreenReader | None = None  # the action server's screenshot reader (None: pictures get "please type")
 
 
 @contextlib.asynccontextmanager
@@ -133,8 +135,10 @@ def relay_of(context: ContextTypes.DEFAULT_TYPE) -> Relay:
     return context.bot_data[RELAY]
 
 
-async def answer_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, quote: bool = False) -> None:
-    """Relay one user turn to Rasa and send its reply; an apology if Rasa is down, slow or silent."""
+async def answer_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, quote: bool = False,
+                      screenshot: bool = False) -> None:
+    """Relay one user turn to Rasa and send its reply; an apology if Rasa is down, slow or silent. `screenshot`:
+    the text was read from the resident's picture (Rasa's relay door marks the turn)."""
     relay = relay_of(context)
     chat_id = update.effective_chat.id
     tag = chat_tag(chat_id, relay.log_key)
@@ -142,7 +146,7 @@ async def answer_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         started = time.monotonic()
         async with keep_typing(context.bot, chat_id):
             try:
-                messages = await relay.rasa.ask(sender_id(chat_id), text)
+                messages = await relay.rasa.ask(sender_id(chat_id), text, screenshot=screenshot)
             except RasaUnavailable as err:
                 log.warning("chat %s: Rasa unavailable (%s): sent an apology", tag, err)
                 messages = []
@@ -194,6 +198,48 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message.chat.type != "private" and not replied_to_bot(message, context.bot):
         return
     await message.reply_text(TEXT_ONLY)
+
+
+async def picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo (or an image sent as a file) in a private chat: read by the action server; its text goes to Rasa as
+    the resident's message. A private picture (ID card, bank card, OTP) gets the warning and nothing reaches Rasa;
+    an unreadable one a request to type. The bytes stay in memory for this call only, and are never logged."""
+    message = update.effective_message
+    reader = relay_of(context).screens
+    if reader is None:
+        await message.reply_text(TEXT_ONLY)
+        return
+    if message.photo:
+        file_id, size = message.photo[-1].file_id, message.photo[-1].file_size  # the largest size Telegram made
+    else:
+        file_id, size = message.document.file_id, message.document.file_size
+    reading = UNREADABLE
+    if not size or size <= MAX_IMAGE_BYTES:
+        async with keep_typing(context.bot, message.chat_id):
+            data = await download(context.bot, file_id)
+            if data is not None:
+                reading = await reader.read(data)
+            del data
+    if reading.outcome is Outcome.TEXT:
+        await answer_turn(update, context, reading.text, screenshot=True)
+        return
+    log.info("chat %s: picture not relayed (%s)", chat_tag(message.chat_id, relay_of(context).log_key),
+             reading.outcome.value)
+    await message.reply_text(reading.reply)
+
+
+async def download(bot: TelegramBot, file_id: str) -> bytes | None:
+    """A file's bytes through the Bot API (getFile, then the file URL), or None when Telegram fails or it is
+    larger than the limit."""
+    try:
+        file = await bot.get_file(file_id)
+        if file.file_size and file.file_size > MAX_IMAGE_BYTES:
+            return None
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as err:
+        log.warning("picture download failed: %s", type(err).__name__)
+        return None
+    return data if len(data) <= MAX_IMAGE_BYTES else None
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -269,6 +315,8 @@ def add_handlers(application: Application) -> None:
             message & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.CHAT_CREATED), added_to_group
         )
     )
+    pictures = filters.PHOTO | filters.Document.IMAGE
+    application.add_handler(MessageHandler(message & private & pictures, picture))
     application.add_handler(MessageHandler(message & NON_TEXT, non_text))
     application.add_handler(CallbackQueryHandler(button_press))
     application.add_error_handler(on_error)
@@ -291,6 +339,7 @@ def build_application(settings: TelegramSettings, polling: bool = True, rasa: Ra
         buttons=CallbackStore(),
         locks=ChatLocks(),
         log_key=settings.token,
+        screens=ScreenReader.from_env(HttpxFetcher()),
     )
     add_handlers(application)
     return application

@@ -13,6 +13,7 @@ tesseract itself is a child process, killed after the timeout.
 from __future__ import annotations
 
 import io
+import os
 import time
 import warnings
 
@@ -30,6 +31,9 @@ LANGUAGE = "vie"
 # default global Otsu turns a grey dialog into one black blob and loses its text (measured on the test screens).
 CONFIG = "--psm 3 -c thresholding_method=2"
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # what phones and chat apps send
+# tesseract's OpenMP threads fight each other (and the search model) on the two shared cores: one thread each is
+# faster. pytesseract's child process inherits this environment.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 class ScreenImageError(ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+from typing import Any
 
 from sanic import response
 from sanic.request import Request
@@ -21,6 +22,7 @@ from bot.rasa_side.channels.validation import relay_conversation_id
 log = logging.getLogger(__name__)
 SECRET_ENV = "RELAY_SECRET"
 SECRET_HEADER = "X-Relay-Secret"
+SCREENSHOT_HEADER = "X-Relay-Screenshot"  # "1": the text was read from the resident's picture (the relay's word only)
 MIN_SECRET_CHARS = 16
 NOT_CONFIGURED = f"the relay door is off: set {SECRET_ENV} (the same value for Rasa and the Telegram relay)"
 
@@ -57,9 +59,10 @@ class RelayInput(DoorInput):
             return response.json({"error": "forbidden"}, status=403)
         return None
 
-    def metadata(self, request: Request) -> dict[str, str]:
-        """None: the relay's address is the relay's, not a resident's (per-address limits do not apply)."""
-        return {}
+    def metadata(self, request: Request) -> dict[str, Any]:
+        """No address (the relay's is not a resident's: per-address limits do not apply); the screenshot marker
+        when the relay read the text from a picture (trusted: refusal() checked the secret first)."""
+        return {"screenshot": True} if request.headers.get(SCREENSHOT_HEADER) == "1" else {}
 
     def conversation_id(self, sender: str) -> str:
         """The Telegram chat's conversation, `tg-<chat id>`; anything else is Refused(400)."""

@@ -81,7 +81,7 @@ class DoorInput(InputChannel):
         """The Rasa conversation a checked sender speaks in; raise Refused when this door may not use it."""
         raise NotImplementedError
 
-    def metadata(self, request: Request) -> dict[str, str]:
+    def metadata(self, request: Request) -> dict[str, Any]:
         """The metadata the door attaches to a turn (never the client's own)."""
         return door_metadata(request)
 

@@ -6,25 +6,33 @@ the REST channel on the same server, so `credentials.yml` must list both:
     bot.rasa_side.channels.rest.ValidatedRestInput:
     bot.rasa_side.channels.webchat.WebChatInput:
 
-This channel serves files and the ticket inbox; every message goes through the REST channel
-(/webhooks/rest/webhook), which keeps it in the page's `web-…` conversation.
+This channel serves files and the ticket inbox; every typed message goes through the REST channel
+(/webhooks/rest/webhook), which keeps it in the page's `web-…` conversation. A picture attached on the page comes
+to POST /webhooks/webchat/screen (raw bytes, the conversation in the X-Webchat-Sender header): the action server
+reads it (bot/messengers/screen_reader.py), and its text goes to Rasa in that same conversation, marked as a
+screenshot; a private picture gets the warning and nothing reaches Rasa. The picture is never stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.exceptions import ContentRangeError, InvalidUsage
 from sanic.handlers import ContentRangeHandler
 from sanic.request import Request
 
+from bot.core.privacy import mask_incoming
 from bot.core.settings import Settings
+from bot.messengers.screen_reader import MAX_IMAGE_BYTES, UNREADABLE, AiohttpFetcher, Outcome, ScreenReader
+from bot.rasa_side.channels.rest import door_metadata, guarded
 from bot.rasa_side.channels.static_files import headers_for, resolve
+from bot.rasa_side.channels.validation import MAX_MESSAGE_CHARS, Refused, checked_sender, web_conversation_id
 from bot.rasa_side.channels.webchat_inbox import SENDER_HEADER, SENDER_IN_URL, read_inbox
 from bot.replies.printable import PAGE_HEADERS, guide_page
 from bot.speech.tts import audio_path, content_type as audio_type
@@ -118,4 +126,48 @@ class WebChatInput(InputChannel):
                 read_inbox, guide_settings.store_url, request.headers.get(SENDER_HEADER), request.args.get("after"))
             return response.json(body, status=status, headers={"Cache-Control": "no-store"})
 
+        screens = ScreenReader.from_env(AiohttpFetcher())
+        handle = guarded(on_new_message)
+
+        @blueprint.route("/screen", methods=["POST"], stream=True)
+        async def screen(request: Request) -> response.HTTPResponse:
+            return await read_picture(request, screens, handle)
+
         return blueprint
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """A streamed body, or None as soon as it is over `limit` bytes (declared or received)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    stream: Any = request.stream  # set on a stream=True route
+    chunks, size = [], 0
+    while (chunk := await stream.read()) is not None:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_picture(request: Request, screens: ScreenReader | None,
+                       handle: Callable[[UserMessage], Awaitable[None]]) -> response.HTTPResponse:
+    """One picture from the page: the replies to its text, or the channel's own warning / request to type."""
+    try:
+        sender = web_conversation_id(checked_sender(request.headers.get(SENDER_HEADER)))
+    except Refused as refused:
+        return response.json({"error": refused.reason}, status=refused.status)
+    data = await read_limited(request, MAX_IMAGE_BYTES)
+    if data is None and request.stream is not None:
+        request.stream.request_max_size = 0  # Sanic closes the connection instead of reading on
+    reading = UNREADABLE if screens is None or data is None else await screens.read(data)
+    del data
+    if reading.outcome is not Outcome.TEXT:
+        return response.json([{"recipient_id": sender, "text": reading.reply}])
+    collector = CollectingOutputChannel()
+    message = UserMessage(mask_incoming(reading.text)[:MAX_MESSAGE_CHARS], collector, sender, input_channel="rest",
+                          metadata={**door_metadata(request), "screenshot": True})
+    with contextlib.suppress(asyncio.CancelledError):  # Rasa's response timeout: answer what was collected
+        await handle(message)
+    return response.json(collector.messages)

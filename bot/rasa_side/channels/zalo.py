@@ -4,9 +4,11 @@
 request is
 read up to 64 KB (413 beyond, without reading on), checked (`zalo_events.check_webhook`: signature, nesting,
 freshness), de-duplicated (`zalo_seen`: Redis when configured), answered with 200 at once (Zalo retries anything
-slower than about 2 s), and handled in the background: texts go to Rasa, follows get a welcome, other user messages a
-request to type. Replies go out through the outbox (`zalo_outbox`: kept in the store until Zalo took them, retried
-with backoff by a loop that runs with the server). Settings: `bot.core.settings.ZaloSettings`; set-up: docs/zalo.md.
+slower than about 2 s), and handled in the background: texts go to Rasa, follows get a welcome, pictures are read by
+the action server (bot/messengers/screen_reader.py: the text goes to Rasa marked as a screenshot, a private picture
+gets a warning and nothing reaches Rasa), other user messages a request to type. Replies go out through the outbox
+(`zalo_outbox`: kept in the store until Zalo took them, retried with backoff by a loop that runs with the server).
+Settings: `bot.core.settings.ZaloSettings` (ZALO_MEDIA_HOSTS: extra picture hosts, for tests); set-up: docs/zalo.md.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sanic.request import Request
 from bot.core.copy import WELCOME
 from bot.core.privacy import mask, mask_incoming
 from bot.core.settings import Settings, ZaloSettings
+from bot.messengers.screen_reader import UNREADABLE, AiohttpFetcher, Fetcher, Outcome, ScreenReader, download
 from bot.messengers.zalo_client import ZaloClient
 from bot.messengers.zalo_events import (
     MAX_BODY_BYTES,
@@ -32,6 +35,7 @@ from bot.messengers.zalo_events import (
     IncomingEvent,
     Kind,
     check_webhook,
+    media_url_allowed,
     user_ref,
     zalo_messages,
 )
@@ -73,9 +77,14 @@ class ZaloInput(InputChannel):
         `Settings.zalo`, with the block on top)."""
         return cls(ZaloSettings.from_sources(credentials, os.environ))
 
-    def __init__(self, settings: ZaloSettings, client: ZaloClient | None = None) -> None:
+    def __init__(self, settings: ZaloSettings, client: ZaloClient | None = None,
+                 fetcher: Fetcher | None = None) -> None:
         self.settings = settings
         self.client = client or ZaloClient.from_settings(settings)
+        self.fetcher = fetcher or AiohttpFetcher()
+        self.screens = ScreenReader.from_env(self.fetcher)
+        self.media_hosts = frozenset(h.strip().lower() for h in os.environ.get("ZALO_MEDIA_HOSTS", "").split(",")
+                                     if h.strip())
         self.seen = SeenEvents.from_env(os.environ, settings.app_id)
         self.outbox: ZaloOutbox | None = None  # opened with the server (it touches the database)
         self._retry_loop: asyncio.Task | None = None
@@ -171,15 +180,34 @@ class ZaloInput(InputChannel):
             replies = await self._ask_rasa(mask_incoming(event.text)[:MAX_MESSAGE_CHARS], event, on_new_message) or [
                 {"text": APOLOGY}
             ]
+        elif event.kind is Kind.IMAGE and self.screens is not None:
+            replies = await self._picture(event, on_new_message)
         elif event.kind is Kind.FOLLOW:
             replies = await self._ask_rasa(GREET, event, on_new_message) or [{"text": WELCOME}]
         else:
             replies = [{"text": PLEASE_TYPE}]
         await self._outbox().deliver(event.user_id, zalo_messages(replies))
 
+    async def _picture(self, event: IncomingEvent,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> list[dict]:
+        """Read the picture (downloaded only from Zalo's CDN, at most 10 MB, kept in memory for this call); its text
+        goes to Rasa as a screenshot, a private picture gets the warning, anything else a request to type."""
+        reading = UNREADABLE
+        if self.screens is not None and media_url_allowed(event.image_url, self.media_hosts):
+            data = await download(self.fetcher, event.image_url)
+            if data is not None:
+                reading = await self.screens.read(data)
+            del data
+        if reading.outcome is Outcome.TEXT:
+            text = mask_incoming(reading.text)[:MAX_MESSAGE_CHARS]
+            return await self._ask_rasa(text, event, on_new_message, {"screenshot": True}) or [{"text": APOLOGY}]
+        log.info("Zalo picture from %s not relayed (%s)", user_ref(event.user_id), reading.outcome.value)
+        return [{"text": reading.reply}]
+
     @staticmethod
     async def _ask_rasa(
-        text: str, event: IncomingEvent, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        text: str, event: IncomingEvent, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        metadata: dict[str, Any] | None = None,
     ) -> list[dict]:
         """One Rasa turn; its replies, or [] when the turn failed (logged with the text masked)."""
         collector = ZaloCollector()
@@ -189,7 +217,7 @@ class ZaloInput(InputChannel):
             event.sender_id,
             input_channel="zalo",
             message_id=event.msg_id or None,
-            metadata=None,  # nothing from the body rides along into the tracker and every action call
+            metadata=metadata,  # the channel's own marker only: nothing from the body rides along
         )
         try:
             await on_new_message(message)

@@ -10,6 +10,10 @@
   var TICKET_KEY = "webchat.ticket";         // an open ticket: staff replies are fetched from the inbox
   var INBOX_AFTER_KEY = "webchat.inboxAfter"; // the last staff message shown
   var INBOX_URL = "inbox";                   // same origin: /webhooks/webchat/inbox
+  var SCREEN_URL = "screen";                 // same origin: /webhooks/webchat/screen (a picture's raw bytes)
+  var MAX_PICTURE_BYTES = 10 * 1024 * 1024;  // the server refuses more; say so before uploading
+  var PICTURE_SHOWN = "📷 (ảnh màn hình)";
+  var PICTURE_TOO_BIG = "Ảnh này lớn quá (hơn 10 MB). Bạn chụp lại màn hình, hoặc gõ chữ trên màn hình giúp tôi.";
   var SENDER_HEADER = "X-Webchat-Sender";    // the id is a secret: a header, never the URL (proxy logs)
   var SENDER_RE = /^web-[0-9a-f]{24}$/;      // what newSenderId makes: 96 random bits
   var POLL_MS = 5000;
@@ -323,6 +327,29 @@
     return ok;
   }
 
+  async function sendPicture(file) {
+    if (busy || !file) return;
+    addMessage("user", PICTURE_SHOWN);
+    if (file.size > MAX_PICTURE_BYTES) { addMessage("bot", PICTURE_TOO_BIG); return; }
+    setBusy(true);
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
+    var headers = { "Content-Type": "application/octet-stream" };
+    headers[SENDER_HEADER] = senderId();
+    try {
+      var res = await fetch(SCREEN_URL, {
+        method: "POST", headers: headers, body: file, signal: controller ? controller.signal : undefined
+      });
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      showReply(await res.json());
+    } catch (e) {
+      addMessage("error", ERROR_TEXT);
+    } finally {
+      if (timer) clearTimeout(timer);
+      setBusy(false);
+    }
+  }
+
   async function sendTyped() {
     var text = input.value;
     if (busy || !text.trim()) return;
@@ -372,6 +399,13 @@
       setBig(!document.documentElement.classList.contains("big"));
     });
     document.getElementById("restart").addEventListener("click", restart);
+    var picture = document.getElementById("picture");
+    document.getElementById("attach").addEventListener("click", function () { if (!busy) picture.click(); });
+    picture.addEventListener("change", function () {
+      var file = picture.files && picture.files[0];
+      picture.value = "";  // the same picture can be chosen again
+      sendPicture(file);
+    });
     log.addEventListener("click", onPress);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
