@@ -3,9 +3,10 @@
 OCR of a phone screen is noisy: diacritics come out wrong or missing ("Hệ thông đang bảo tri"), letters swap
 ("rn" for "m"), lines break inside a message and the screen carries a status bar, a header and buttons around it.
 So both sides are compared as plain syllables (bot.core.text.plain: no diacritics, lower case, single spaces,
-punctuation dropped) and each recorded message is looked for *inside* the text with a partial ratio: the best-aligned stretch
-of the text of the message's length, scored 0-100 by edit similarity. rapidfuzz computes it when installed;
-otherwise difflib does the same alignment (fuzzywuzzy's partial_ratio), slower but fine for a screen of text.
+punctuation dropped) and each recorded message is looked for *inside* the text with a partial ratio: the
+best-aligned stretch of the text of the message's length, scored 0-100 by edit similarity. rapidfuzz computes it
+when installed; otherwise difflib does the same alignment (fuzzywuzzy's partial_ratio), slower but fine for a
+screen of text.
 
 Short messages can appear by chance inside unrelated text, so they need a closer match than long ones, and the
 shortest are not used at all; when two messages match, the longer (more specific) one wins.
