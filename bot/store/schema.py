@@ -193,6 +193,18 @@ outbox = Table(
     Column("last_error", String(200), nullable=False, default=""),
 )
 
+# An admin's pinned order of a topic's menu (bot/store/menus.py): the entries a resident who names the topic without
+# a task sees first, before the question log's most answered and knowledge/menus/topic_tasks.yml's defaults.
+menu_pins = Table(
+    "menu_pins",
+    metadata,
+    Column("topic", String(40), primary_key=True),
+    Column("position", Integer, primary_key=True),  # 1 = the first button
+    Column("entry_id", String(120), nullable=False),
+    Column("pinned_by", String(80), nullable=False),
+    Column("pinned_at", DateTime(timezone=True), nullable=False),
+)
+
 
 @overload
 def as_utc(value: dt.datetime) -> dt.datetime: ...
