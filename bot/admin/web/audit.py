@@ -14,7 +14,7 @@ ACTIONS = {
     "edit": "Sửa mục", "retire": "Ngừng dùng mục", "restore": "Khôi phục mục", "publish": "Xuất bản",
     "rollback": "Quay về bản cũ", "import": "Nhập dữ liệu", "user": "Tạo hoặc đổi tài khoản",
     "ticket_reply": "Trả lời yêu cầu hỗ trợ", "ticket_close": "Đóng yêu cầu hỗ trợ",
-    "user_disable": "Khóa tài khoản", "user_enable": "Mở lại tài khoản",
+    "user_disable": "Khóa tài khoản", "user_enable": "Mở lại tài khoản", "menu_pin": "Ghim menu chủ đề",
 }
 LIMIT = 500
 
