@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench bench-followups calibrate clean kb admin db-upgrade lint
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench bench-followups calibrate clean kb admin db-upgrade lint run-scaled
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ validate: nlu ## rasa data validate
 
 run: index train ## set up, build, train, and start the bot (REST on :5005)
 	@bash scripts/run.sh
+
+run-scaled: train ## HAProxy, two Rasa servers (PostgreSQL tracker store, Redis lock store), two action servers (docs/scaling.md)
+	@bash scripts/run_scaled.sh
 
 shell: index train ## talk to the bot in this terminal (rasa shell with the action server)
 	@bash scripts/run.sh shell

@@ -62,6 +62,15 @@ if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | g
     tesseract-ocr-vie || echo "warning: could not install tesseract; screenshots cannot be read" >&2
 fi
 
+# The load balancer of the scaled set-up (make run-scaled, docs/scaling.md): Debian's haproxy, run by tools/scaled.py
+# as a foreground child with deploy/haproxy.cfg (Debian's own service keeps its empty default configuration).
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  say "Installing haproxy (make run-scaled)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q haproxy \
+    || echo "warning: could not install haproxy; make run-scaled will not start" >&2
+fi
+
 mkdir -p .cache
 make_venv .venv-rasa 3.10 requirements.txt requirements-rasa.lock
 # `rasa test` with no arguments looks for test stories in the whole checkout (Rasa's default is "."), .venv-rasa

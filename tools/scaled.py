@@ -13,6 +13,7 @@ stops the worker processes Sanic spawned for it and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import secrets
@@ -109,9 +110,9 @@ class Engines:
                 pong = s.recv(64)
         except OSError as err:
             raise EnginesMissing(f"Redis at {self.redis_host}:{self.redis_port}: {err}") from err
-        if not pong.startswith(b"+PONG"):  # -NOAUTH when a password is set: the servers send REDIS_PASSWORD
-            if not pong.startswith(b"-NOAUTH"):
-                raise EnginesMissing(f"Redis at {self.redis_host}:{self.redis_port} answered {pong!r}")
+        # -NOAUTH when a password is set: it answers, and the servers send REDIS_PASSWORD
+        if not pong.startswith((b"+PONG", b"-NOAUTH")):
+            raise EnginesMissing(f"Redis at {self.redis_host}:{self.redis_port} answered {pong!r}")
         return haproxy
 
     def database(self, name: str, fresh: bool = False) -> None:
@@ -193,10 +194,8 @@ class Scaled:
             proc.wait(10)
         except ProcessLookupError:
             pass
-        try:  # workers left behind by a parent that died first
+        with contextlib.suppress(ProcessLookupError):  # workers left behind by a parent that died first
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def _timed(self, name: str, started: float) -> None:
         self.timings[name] = round(time.monotonic() - started, 1)
