@@ -121,7 +121,8 @@ class ActionAnswerQuestion(Action):
 
     @staticmethod
     def _tasks(topic: str, by_id: dict[str, Entry]) -> list[Entry]:
-        return topic_menu.ranked_tasks(topic, by_id, menus.defaults().get(topic, []), menus.asked())
+        return topic_menu.ranked_tasks(topic, by_id, menus.defaults().get(topic, []), menus.asked(),
+                                       menus.pinned(topic))
 
     def _menu_turn(self, dispatcher: CollectingDispatcher, text: str,
                    by_id: dict[str, Entry]) -> list[dict[str, Any]] | None:

@@ -13,6 +13,8 @@ from bot.core.settings import Settings
 from bot.search.decide import Thresholds
 from bot.search.index import build_index
 from bot.search.service import SearchService
+from bot.store import offload
+from bot.store.menus import MenuPins
 from bot.store.question_log import Events
 from tests.conftest import make_entry
 
@@ -103,6 +105,20 @@ async def test_a_bare_topic_word_gets_its_menu_and_a_typed_choice_picks_from_it(
     assert offered == ["vneid-kich-hoat", "vneid-quen-mat-khau", "vneid-cap-lai"]
     _, messages = await run(ActionAnswerQuestion(service), tracker("cái thứ 2", slots={"offered": offered}))
     assert messages[0]["text"].startswith("Quên mật khẩu VNeID")
+
+
+async def test_a_pinned_order_leads_the_menu_once_read_in_the_background(service, monkeypatch):
+    monkeypatch.setattr(menus._pins, "value", {})  # nothing read yet in this process
+    monkeypatch.setattr(menus._pins, "read_at", float("-inf"))
+    MenuPins.open(services.settings().store_url).set_pins("vneid", ["vneid-cap-lai", "vneid-quen-mat-khau"], "admin")
+    events, _ = await run(ActionAnswerQuestion(service), tracker("vneid"))
+    offered = next(e["value"] for e in events if e["name"] == "offered")
+    assert offered == ["vneid-kich-hoat", "vneid-quen-mat-khau", "vneid-cap-lai"]  # the reply did not wait for it
+    assert offload.settle()
+    events, messages = await run(ActionAnswerQuestion(service), tracker("app vneid á"))
+    offered = next(e["value"] for e in events if e["name"] == "offered")
+    assert offered == ["vneid-cap-lai", "vneid-quen-mat-khau", "vneid-kich-hoat"]
+    assert messages[0]["buttons"][0]["title"].startswith("Cấp lại thẻ căn cước")
 
 
 async def test_a_vague_problem_gets_the_menu_as_a_question_back(service):
