@@ -17,6 +17,7 @@ from bot.messengers.zalo_events import (
     Kind,
     MalformedEvent,
     check_webhook,
+    media_url_allowed,
     parse_event,
     signature,
     signature_ok,
@@ -188,8 +189,26 @@ def test_non_text_user_messages_ask_for_text(event_name):
     assert event.kind is Kind.UNSUPPORTED and event.user_id == "77" and event.msg_id
 
 
-def test_image_with_caption_still_asks_for_text():
-    assert parse_event(HOOK.image("77")).kind is Kind.UNSUPPORTED
+def test_image_carries_its_url_to_be_read():
+    event = parse_event(HOOK.image("77"))
+    assert event.kind is Kind.IMAGE and event.image_url == "https://photo-stal.zdn.vn/x.jpg" and event.msg_id
+
+
+@pytest.mark.parametrize("url, extra, allowed", [
+    ("https://photo-stal.zdn.vn/x.jpg", (), True),
+    ("https://s120-ava-talk.zadn.vn/a/b.jpg", (), True),
+    ("http://photo-stal.zdn.vn/x.jpg", (), False),  # https only
+    ("https://zdn.vn.evil.example/x.jpg", (), False),
+    ("https://evilzdn.vn/x.jpg", (), False),
+    ("https://user:pw@photo-stal.zdn.vn/x.jpg", (), False),
+    ("https://photo-stal.zdn.vn:8443/x.jpg", (), False),
+    ("http://127.0.0.1:9/x.jpg", (), False),  # no internal addresses from a forged event
+    ("http://127.0.0.1:9/media/x.jpg", ("127.0.0.1",), True),  # ZALO_MEDIA_HOSTS (tests: the fake's CDN)
+    ("file:///etc/passwd", ("127.0.0.1",), False),
+    ("not a url", (), False),
+])
+def test_pictures_are_fetched_only_from_zalo(url, extra, allowed):
+    assert media_url_allowed(url, frozenset(extra)) is allowed
 
 
 def test_blank_text_asks_for_text():

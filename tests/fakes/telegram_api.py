@@ -37,7 +37,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 MAX_TEXT = 4096
 MAX_VOICE_BYTES = 50 << 20  # Telegram's upload limit for bots
@@ -164,6 +164,7 @@ class FakeTelegram:
         self._messages: dict[tuple[int | str, int], dict] = {}  # (chat id, message id) -> message
         self._message_ids: dict[int | str, itertools.count] = {}
         self._callback_ids = itertools.count(1)
+        self._files: dict[str, bytes] = {}  # file_id -> content, for getFile and the file URL
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -326,17 +327,28 @@ class FakeTelegram:
         }
         return self._send_media(token, chat_id, chat_type, reply_to, sticker=sticker)
 
-    def send_photo(self, token: str, chat_id: int, caption: str | None = None, chat_type: str = "private") -> dict:
+    def add_file(self, file_id: str, data: bytes) -> None:
+        """Content the bots can fetch with getFile and the file URL (Telegram keeps what users send)."""
+        with self._lock:
+            self._files[file_id] = data
+
+    def send_photo(self, token: str, chat_id: int, caption: str | None = None, chat_type: str = "private",
+                   data: bytes | None = None) -> dict:
+        """A user sends a photo in three sizes; with `data`, every size's file holds it (the largest: as sent)."""
+        tag = f"{len(self._files)}x" if data is not None else ""
         sizes = [
             {
-                "file_id": f"AgACAgIAAxkBphoto{w}",
-                "file_unique_id": f"AQADphoto{w}",
+                "file_id": f"AgACAgIAAxkBphoto{tag}{w}",
+                "file_unique_id": f"AQADphoto{tag}{w}",
                 "width": w,
                 "height": w,
-                "file_size": w * 40,
+                "file_size": len(data) if data is not None else w * 40,
             }
             for w in (90, 320, 800)
         ]
+        if data is not None:
+            for size in sizes:
+                self.add_file(size["file_id"], data)
         extra = {"caption": caption} if caption else {}
         return self._send_media(token, chat_id, chat_type, None, photo=sizes, **extra)
 
@@ -344,14 +356,18 @@ class FakeTelegram:
         voice = {"file_id": "AwACAgIAAxkBvoice", "file_unique_id": "AgADvoice", "duration": 4, "mime_type": "audio/ogg"}
         return self._send_media(token, chat_id, "private", None, voice=voice)
 
-    def send_document(self, token: str, chat_id: int) -> dict:
+    def send_document(self, token: str, chat_id: int, data: bytes | None = None, file_name: str = "giay-to.pdf",
+                      mime_type: str = "application/pdf") -> dict:
+        """A user sends a file (a PDF by default; with `data`, its content can be fetched)."""
         document = {
-            "file_id": "BQACAgIAAxkBdoc",
+            "file_id": f"BQACAgIAAxkBdoc{len(self._files)}" if data is not None else "BQACAgIAAxkBdoc",
             "file_unique_id": "AgADdoc",
-            "file_name": "giay-to.pdf",
-            "mime_type": "application/pdf",
-            "file_size": 12345,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(data) if data is not None else 12345,
         }
+        if data is not None:
+            self.add_file(document["file_id"], data)
         return self._send_media(token, chat_id, "private", None, document=document)
 
     def add_bot_to_group(self, token: str, chat_id: int) -> dict:
@@ -472,11 +488,16 @@ class FakeTelegram:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, payload = fake._dispatch(self.path, self.headers.get("Content-Type", ""), body)
-                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                content_type = "application/json"
+                file = fake._file_download(self.path)
+                if file is not None:  # /file/bot<token>/<file_path>: the bytes themselves
+                    status, data, content_type = 200, file, "application/octet-stream"
+                else:
+                    status, payload = fake._dispatch(self.path, self.headers.get("Content-Type", ""), body)
+                    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
@@ -526,6 +547,23 @@ class FakeTelegram:
 
     def _api_getme(self, bot: BotState, params: dict) -> dict:
         return bot.user
+
+    def _api_getfile(self, bot: BotState, params: dict) -> dict:
+        file_id = str(params.get("file_id") or "")
+        with self._lock:
+            data = self._files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": "u" + file_id[-12:], "file_size": len(data),
+                "file_path": f"photos/{file_id}.jpg"}
+
+    def _file_download(self, path: str) -> bytes | None:
+        """The content at a file URL (`/file/bot<token>/photos/<file_id>.jpg`) of a known bot, or None."""
+        m = re.fullmatch(r"/file/bot([^/]+)/photos/([^/]+)\.jpg", unquote(urlsplit(path).path))  # PTB quotes the ":"
+        if not m:
+            return None
+        with self._lock:
+            return self._files.get(m.group(2)) if m.group(1) in self._bots else None
 
     def _api_logout(self, bot: BotState, params: dict) -> bool:
         return True

@@ -71,6 +71,8 @@ class FakeZalo:
     _fail: list[int] = field(default_factory=list)
     _rotation: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
+    media: dict[str, bytes] = field(default_factory=dict)  # GET /media/<name> of the server: Zalo's picture CDN
+    media_fetches: list[str] = field(default_factory=list)
 
     # --- scripting -----------------------------------------------------------------------------------------
 
@@ -239,6 +241,16 @@ class FakeZaloServer:
                 self.end_headers()
                 self.wfile.write(raw)
 
+            def do_GET(self) -> None:  # the pictures users sent, as Zalo's CDN serves them
+                name = self.path.split("?", 1)[0].removeprefix("/media/")
+                outer.fake.media_fetches.append(name)
+                data = outer.fake.media.get(name)
+                self.send_response(200 if data is not None else 404)
+                self.send_header("Content-Type", "image/jpeg")
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -286,10 +298,10 @@ class ZaloWebhook:
     def text(self, user_id: str, text: str, msg_id: str | None = None) -> dict:
         return self.event("user_send_text", user_id, {"text": text, "msg_id": msg_id})
 
-    def image(self, user_id: str) -> dict:
+    def image(self, user_id: str, url: str = "https://photo-stal.zdn.vn/x.jpg") -> dict:
         return self.event("user_send_image", user_id, {
             "text": "", "attachments": [{"type": "image", "payload": {
-                "url": "https://photo-stal.zdn.vn/x.jpg", "thumbnail": "https://photo-stal.zdn.vn/t.jpg"}}]})
+                "url": url, "thumbnail": "https://photo-stal.zdn.vn/t.jpg"}}]})
 
     def sticker(self, user_id: str) -> dict:
         return self.event("user_send_sticker", user_id, {"attachments": [{"type": "sticker", "payload": {
