@@ -100,3 +100,23 @@ def test_the_default_menus_name_real_entries_of_their_topic():
     for topic, ids in defaults.items():
         assert len(ids) >= topic_menu.MENU_SIZE
         assert [i for i in ids if i not in entries or entries[i].topic != topic] == []
+
+
+def test_two_asks_share_the_topic_one_of_them_names(tmp_path, fake_embedder):
+    """'đổi số điện thoại và quên mật khẩu vneid': the first ask is searched as about VNeID too."""
+    from bot.replies.answers import answer_question
+    from bot.search.decide import Thresholds
+    from bot.search.hybrid import HybridSearcher
+    from bot.search.index import build_index, load_index
+
+    entries = [make_entry("vneid-doi-so", "Đổi số điện thoại VNeID", ["đổi số điện thoại vneid"]),
+               make_entry("hoa-don-doi-so", "Đổi số điện thoại hóa đơn", ["đổi số điện thoại hóa đơn"]),
+               make_entry("vneid-quen-mk", "Quên mật khẩu VNeID", ["quên mật khẩu vneid"])]
+    searcher = HybridSearcher(load_index(build_index(entries, fake_embedder, "fake", tmp_path, progress=False)),
+                              fake_embedder)
+    searched: list[str] = []
+    search = searcher.search
+    searcher.search = lambda q, k=5: searched.append(q) or search(q, k)  # type: ignore[method-assign]
+    reply = answer_question("đổi số điện thoại và quên mật khẩu vneid", searcher, Thresholds(0.0, -1.0, -1.0))
+    assert "đổi số điện thoại VNeID" in searched
+    assert reply.entry_id == "vneid-doi-so" and "vneid-quen-mk" in reply.buttons[0]["payload"]

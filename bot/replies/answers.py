@@ -14,6 +14,7 @@ from bot.core.text import plain, short_title, words
 from bot.knowledge.model import TOPICS, Entry, render_answer, source_line
 from bot.replies.followup import contextual_query
 from bot.replies.guide import start_button as guide_start_button
+from bot.replies.topic_words import TOPIC_NAMES, named_topic
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
 
@@ -99,6 +100,10 @@ def _two_asks(text: str, searcher: HybridSearcher, thresholds: Thresholds, inten
     parts = split_asks(text)
     if len(parts) < 2 or intent == "out_of_scope":
         return None
+    topics = [named_topic(p) for p in parts]
+    shared = next((t for t in topics if t), None)
+    if shared and len({t for t in topics if t}) == 1:  # one ask names the topic for both
+        parts = [p if t else f"{p} {TOPIC_NAMES[shared]}" for p, t in zip(parts, topics, strict=True)]
     first, second = searcher.search(parts[0]), searcher.search(parts[1])
     d1, d2 = decide(first, thresholds), decide(second, thresholds)
     if not (d1.answer and d2.answer and first.top and second.top) or first.top.entry.id == second.top.entry.id:

@@ -17,7 +17,7 @@ import yaml
 
 from bot.knowledge.model import TOPICS, Entry
 from bot.replies.answers import ask_button
-from bot.replies.topic_words import TOPIC_WORDS, folded
+from bot.replies.topic_words import TOPIC_WORDS, folded, named_topic
 
 MENU_SIZE = 4  # with "Gặp người hỗ trợ": five buttons, Zalo's limit
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
@@ -43,13 +43,6 @@ class MenuReply:
     text: str
     buttons: list[dict]
     offered: list[str]  # entry ids in button order: "cái thứ 2" typed next picks the second
-
-
-def named_topic(text: str) -> str | None:
-    """The topic a message names, or None."""
-    text_folded = folded(text)
-    found = [(m.start(), topic) for topic, pattern in TOPIC_WORDS.items() if (m := pattern.search(text_folded))]
-    return min(found)[1] if found else None
 
 
 def bare_topic(text: str) -> str | None:

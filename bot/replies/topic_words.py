@@ -23,3 +23,14 @@ TOPIC_WORDS: dict[str, re.Pattern[str]] = {
     "hoa-don": re.compile(r"\b(hoa don|hddt|ma cua co quan thue|thue|ho kinh doanh|etax)\b"),
     "dich-vu-cong": re.compile(r"\b(dich vu cong|dichvucong|cong dvc|dvc|ho so truc tuyen|nop ho so)\b"),
 }
+
+
+def named_topic(text: str) -> str | None:
+    """The topic a message names (the first named when it names two), or None."""
+    text_folded = folded(text)
+    found = [(m.start(), topic) for topic, pattern in TOPIC_WORDS.items() if (m := pattern.search(text_folded))]
+    return min(found)[1] if found else None
+
+
+# How a topic is named when one of two asks leaves it unsaid ("đổi số điện thoại và quên mật khẩu vneid").
+TOPIC_NAMES = {"vneid": "VNeID", "suc-khoe": "BHYT", "hoa-don": "hóa đơn điện tử", "dich-vu-cong": "dịch vụ công"}
