@@ -120,7 +120,8 @@ def table(rows: list[dict]) -> list[str]:
 def worst(rows: list[dict], n: int = 5) -> list[dict]:
     """Failures with context, confident wrong answers first, then those context made worse."""
     failed = [r for r in rows if r["with context"] != ("asked back" if r["expect"] is None else "right")]
-    return sorted(failed, key=lambda r: (r["with context"] != "wrong", r["without context"] == "wrong"))[:n]
+    before = {"right": 0, "asked back": 1, "wrong": 2}  # a right answer lost to context is the worst
+    return sorted(failed, key=lambda r: (r["with context"] != "wrong", before[r["without context"]]))[:n]
 
 
 def report(rows: list[dict]) -> str:
@@ -133,6 +134,9 @@ def report(rows: list[dict]) -> str:
         "search and calibrated bars (no Rasa). With context, the true first entry is the last answer.",
         f"First questions answered with their expected entry: {matched}/{len(rows)}. "
         f"Follow-ups read as FOLLOW_UP: {readings['follow_up']}/{len(rows)} (the rest searched as new questions).",
+        "Changed by context: " + (", ".join(f"{w} → {c}: {k}" for (w, c), k in sorted(
+            Counter((r["without context"], r["with context"]) for r in rows
+                    if r["without context"] != r["with context"]).items())) or "nothing") + ".",
         "",
         *table(rows),
         "",
