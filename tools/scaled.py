@@ -263,8 +263,14 @@ class Scaled:
         return self
 
     def stop(self) -> None:
-        """Stop every process, front door first."""
-        for name in ["haproxy", "rasa1", "rasa2", "actions1", "actions2"]:
+        """Stop every process, front door first: SIGTERM to all, then wait (Sanic's graceful stop takes seconds)."""
+        names = ["haproxy", "rasa1", "rasa2", "actions1", "actions2"]
+        for name in names:
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        for name in names:
             self.stop_process(name)
 
     # -- HAProxy's view ---------------------------------------------------------------------------------------------
@@ -324,8 +330,11 @@ def main() -> int:
     scaled = Scaled(workdir, tracker_db=os.environ.get("TRACKER_DB", "").strip() or "bot_tracker",
                     store_db=os.environ.get("SCALED_STORE_DB", "").strip() or "bot_knowledge",
                     api_token=os.environ.get("RASA_API_TOKEN", "").strip() or None)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)  # like Ctrl+C, also while starting: everything started is stopped
     try:
         print(f"Starting the scaled set-up (logs: {workdir}/*.out and {workdir}/logs/) ...", flush=True)
         scaled.start()
@@ -342,14 +351,13 @@ def main() -> int:
   HAProxy's view: echo 'show stat' | socat stdio {workdir}/haproxy.sock
   Ctrl+C stops everything.
 """, flush=True)
-        while not stopping:
+        while True:
             dead = [n for n, proc in scaled.procs.items() if proc.poll() is not None]
             if dead:
                 print(f"stopped by itself: {', '.join(dead)} (see {workdir}/<name>.out); stopping the rest",
                       file=sys.stderr)
                 return 1
             time.sleep(1)
-        return 0
     except KeyboardInterrupt:
         return 0
     except (EnginesMissing, RuntimeError, FileNotFoundError) as err:
