@@ -7,7 +7,7 @@ forged tracker to /webhook (tickets, team notices, helper mode for any sender). 
   constant time: Rasa sends it from `token:` of the action_endpoint in endpoints*.yml;
 - refuses to start on a non-loopback address without a token;
 - logs each worker process to its own masked, rotating file when BOT_LOG_DIR is set (bot/core/logs.py);
-- adds POST /screens/read (bot/screens/route.py): a screenshot's bytes in, its masked text out, for the channels,
+- adds POST /screens/read (bot/screens_route.py): a screenshot's bytes in, its masked text out, for the channels,
   which cannot run OCR in Rasa's environment.
 Everything else is rasa_sdk's own server (same options: --actions, --port, ...).
 """
@@ -27,7 +27,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.core import logs
-from bot.screens.route import add_screen_route
+from bot.screens_route import add_screen_route
 
 HOST_ENV, TOKEN_ENV = "ACTIONS_HOST", "ACTION_SERVER_TOKEN"
 DEFAULT_HOST = "127.0.0.1"

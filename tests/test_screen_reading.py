@@ -1,4 +1,4 @@
-"""Reading a screenshot for the channels: the action server's POST /screens/read (bot/screens/route.py, run for real
+"""Reading a screenshot for the channels: the action server's POST /screens/read (bot/screens_route.py, run for real
 here: a few seconds, no model loaded), the channels' client (bot/messengers/screen_reader.py) and the action's side
 (actions/screenshot.py: the app error first, what was read quoted first)."""
 
@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from actions import screenshot
+from bot import screens_route as reading
 from bot.core.settings import ROOT
 from bot.messengers import screen_reader
 from bot.messengers.screen_reader import (
@@ -25,7 +26,6 @@ from bot.messengers.screen_reader import (
     route_url,
 )
 from bot.replies.answers import Reply
-from bot.screens import reading
 from tests.conftest import make_entry
 from tools.launch import ACTIONS_PY, free_port, wait_until
 

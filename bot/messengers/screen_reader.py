@@ -2,7 +2,7 @@
 
 The Zalo and web chat channels run inside Rasa, whose environment cannot have pytesseract, and the Telegram relay is
 a process of its own; all three post the picture's bytes to the action server's POST /screens/read
-(bot/screens/route.py), found as Rasa finds the action server: ACTION_SERVER_URL (".../webhook") and
+(bot/screens_route.py), found as Rasa finds the action server: ACTION_SERVER_URL (".../webhook") and
 ACTION_SERVER_TOKEN (sent as ?token=, as Rasa does). `ScreenReader.read` turns every answer into a `Reading`:
 text to send to Rasa as the resident's message, a private thing on the picture (warn, send nothing), or unreadable
 (a polite request to type). The texts the channels reply with live here too. Nothing is stored or logged: the
