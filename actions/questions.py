@@ -104,7 +104,7 @@ class ActionAnswerQuestion(Action):
 
     def _screenshot_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
                          intent: str) -> list[dict[str, Any]]:
-        """A picture's text: what was read, then the entry whose app message it shows, else a search."""
+        """A picture's text: the entry whose app message it shows, else a search (the channel says what it read)."""
         try:
             service = self._service()
             searcher = service.searcher()
@@ -115,7 +115,6 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=BUSY)
             return []
         self._record(reply, text, intent, tracker)
-        dispatcher.utter_message(text=screenshot.quoted(text))
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("last_entry", reply.entry_id)] if reply.entry_id else []
 

@@ -2,7 +2,7 @@
 
 The channels (bot/messengers/screen_reader.py) send the masked OCR text of a resident's picture as their message,
 with {"screenshot": true} in the turn's metadata; only a channel sets that key (the doors drop client metadata).
-The reply starts with what the bot read, so the resident can correct it.
+The channel itself puts what it read before the answer ("Tôi đọc được: …"), whatever the NLU made of the text.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from bot.replies.answers import Reply, answer_entry
 from bot.screens.errors import ErrorMatcher
 
 SCREENSHOT = "screenshot"  # bot/messengers/screen_reader.SCREENSHOT (actions import no channel code)
-QUOTE_CHARS = 150
-READ_LEAD = "Tôi đọc được: “{}”. Nếu tôi đọc sai, bạn gõ lại chữ trên màn hình giúp tôi."
 
 _lock = threading.Lock()
 _cache: tuple[dict[str, Entry], ErrorMatcher] | None = None  # per entry table (held, so its id is not reused)
@@ -28,15 +26,6 @@ def is_screenshot(latest_message: Mapping[str, Any]) -> bool:
     """Whether the channel marked the latest message as read from a picture."""
     metadata = latest_message.get("metadata")
     return isinstance(metadata, dict) and metadata.get(SCREENSHOT) is True
-
-
-def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
-    """The first ~150 characters of what was read, on one line, cut at a word."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return READ_LEAD.format(flat)
-    cut = flat[:limit].rsplit(" ", 1)[0] or flat[:limit]
-    return READ_LEAD.format(cut + "…")
 
 
 def matcher(by_id: dict[str, Entry]) -> ErrorMatcher:

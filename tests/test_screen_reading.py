@@ -1,6 +1,6 @@
 """Reading a screenshot for the channels: the action server's POST /screens/read (bot/screens_route.py, run for real
 here: a few seconds, no model loaded), the channels' client (bot/messengers/screen_reader.py) and the action's side
-(actions/screenshot.py: the app error first, what was read quoted first)."""
+(actions/screenshot.py: the app error first, then the search; the channels quote what was read)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from bot.messengers.screen_reader import (
     Reading,
     ScreenReader,
     parse_answer,
+    read_lead,
     route_url,
 )
 from bot.replies.answers import Reply
@@ -155,8 +156,8 @@ def test_only_the_channels_marker_counts():
 
 
 def test_what_was_read_is_quoted_short_on_one_line():
-    assert screenshot.quoted("Mã OTP\nkhông đúng").startswith("Tôi đọc được: “Mã OTP không đúng”")
-    long = screenshot.quoted("chữ " * 100)
+    assert read_lead("Mã OTP\nkhông đúng").startswith("Tôi đọc được: “Mã OTP không đúng”")
+    long = read_lead("chữ " * 100)
     assert long.startswith("Tôi đọc được: “chữ") and "…”" in long and len(long.split("”")[0]) < 170
 
 

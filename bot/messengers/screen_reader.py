@@ -4,9 +4,9 @@ The Zalo and web chat channels run inside Rasa, whose environment cannot have py
 a process of its own; all three post the picture's bytes to the action server's POST /screens/read
 (bot/screens_route.py), found as Rasa finds the action server: ACTION_SERVER_URL (".../webhook") and
 ACTION_SERVER_TOKEN (sent as ?token=, as Rasa does). `ScreenReader.read` turns every answer into a `Reading`:
-text to send to Rasa as the resident's message, a private thing on the picture (warn, send nothing), or unreadable
-(a polite request to type). The texts the channels reply with live here too. Nothing is stored or logged: the
-bytes are the caller's and are dropped after the call.
+text to send to Rasa as the resident's message (the channel puts `read_lead` before Rasa's answer), a private thing
+on the picture (warn, send nothing), or unreadable (a polite request to type). The texts the channels reply with
+live here too. Nothing is stored or logged: the bytes are the caller's and are dropped after the call.
 
 HTTP goes through a `Fetcher` (aiohttp on the Rasa side, httpx in the relay), so the same logic serves both
 environments; `download` fetches a picture by URL with the same size limit (Zalo's image messages carry one).
@@ -38,6 +38,8 @@ SENSITIVE_WARNING = (
     "⚠️ Ảnh này có vẻ chụp {what}. Bạn đừng gửi ảnh căn cước, thẻ ngân hàng hay mã OTP cho ai, kể cả người xưng là "
     "công an hay cán bộ. Tôi không đọc và không lưu ảnh này. Bạn cần hỏi gì, xin gõ bằng chữ (đừng gõ số riêng)."
 )
+READ_LEAD = "Tôi đọc được: “{}”. Nếu tôi đọc sai, bạn gõ lại chữ trên màn hình giúp tôi."
+QUOTE_CHARS = 150
 KIND_WORDS = {"id_card": "thẻ căn cước", "bank_card": "thẻ ngân hàng", "otp": "một mã OTP hay mã xác thực"}
 
 
@@ -66,6 +68,15 @@ class Reading:
 
 
 UNREADABLE = Reading(Outcome.UNREADABLE)
+
+
+def read_lead(text: str, limit: int = QUOTE_CHARS) -> str:
+    """The line put before Rasa's answer to a picture: what was read (the first ~150 characters, one line, cut at a
+    word), so the resident can correct it. Said by the channel, whatever Rasa made of the text."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = (flat[:limit].rsplit(" ", 1)[0] or flat[:limit]) + "…"
+    return READ_LEAD.format(flat)
 
 
 class Fetcher(Protocol):

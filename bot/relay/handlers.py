@@ -27,7 +27,14 @@ from telegram.ext import (
 from bot.core.copy import BUSY_APOLOGY, WELCOME
 from bot.core.privacy import mask
 from bot.core.settings import TelegramSettings
-from bot.messengers.screen_reader import MAX_IMAGE_BYTES, UNREADABLE, HttpxFetcher, Outcome, ScreenReader
+from bot.messengers.screen_reader import (
+    MAX_IMAGE_BYTES,
+    UNREADABLE,
+    HttpxFetcher,
+    Outcome,
+    ScreenReader,
+    read_lead,
+)
 from bot.messengers.telegram_api import send
 from bot.messengers.telegram_format import (
     EDITED,
@@ -150,6 +157,8 @@ async def answer_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
             except RasaUnavailable as err:
                 log.warning("chat %s: Rasa unavailable (%s): sent an apology", tag, err)
                 messages = []
+        if screenshot and messages:  # what was read comes first, so the resident can correct it
+            messages = [{"text": read_lead(text)}, *messages]
         outgoing = to_telegram(messages, relay.buttons)
         if not outgoing and not deliberately_quiet(messages):
             outgoing = [Outgoing(BUSY_APOLOGY)]

@@ -29,7 +29,14 @@ from sanic.request import Request
 
 from bot.core.privacy import mask_incoming
 from bot.core.settings import Settings
-from bot.messengers.screen_reader import MAX_IMAGE_BYTES, UNREADABLE, AiohttpFetcher, Outcome, ScreenReader
+from bot.messengers.screen_reader import (
+    MAX_IMAGE_BYTES,
+    UNREADABLE,
+    AiohttpFetcher,
+    Outcome,
+    ScreenReader,
+    read_lead,
+)
 from bot.rasa_side.channels.rest import door_metadata, guarded
 from bot.rasa_side.channels.static_files import headers_for, resolve
 from bot.rasa_side.channels.validation import MAX_MESSAGE_CHARS, Refused, checked_sender, web_conversation_id
@@ -165,9 +172,11 @@ async def read_picture(request: Request, screens: ScreenReader | None,
     del data
     if reading.outcome is not Outcome.TEXT:
         return response.json([{"recipient_id": sender, "text": reading.reply}])
+    text = mask_incoming(reading.text)[:MAX_MESSAGE_CHARS]
     collector = CollectingOutputChannel()
-    message = UserMessage(mask_incoming(reading.text)[:MAX_MESSAGE_CHARS], collector, sender, input_channel="rest",
+    message = UserMessage(text, collector, sender, input_channel="rest",
                           metadata={**door_metadata(request), "screenshot": True})
     with contextlib.suppress(asyncio.CancelledError):  # Rasa's response timeout: answer what was collected
         await handle(message)
-    return response.json(collector.messages)
+    lead = {"recipient_id": sender, "text": read_lead(text)}  # what was read first, so the resident can correct it
+    return response.json([lead, *collector.messages])

@@ -26,7 +26,15 @@ from sanic.request import Request
 from bot.core.copy import WELCOME
 from bot.core.privacy import mask, mask_incoming
 from bot.core.settings import Settings, ZaloSettings
-from bot.messengers.screen_reader import UNREADABLE, AiohttpFetcher, Fetcher, Outcome, ScreenReader, download
+from bot.messengers.screen_reader import (
+    UNREADABLE,
+    AiohttpFetcher,
+    Fetcher,
+    Outcome,
+    ScreenReader,
+    download,
+    read_lead,
+)
 from bot.messengers.zalo_client import ZaloClient
 from bot.messengers.zalo_events import (
     MAX_BODY_BYTES,
@@ -200,7 +208,8 @@ class ZaloInput(InputChannel):
             del data
         if reading.outcome is Outcome.TEXT:
             text = mask_incoming(reading.text)[:MAX_MESSAGE_CHARS]
-            return await self._ask_rasa(text, event, on_new_message, {"screenshot": True}) or [{"text": APOLOGY}]
+            replies = await self._ask_rasa(text, event, on_new_message, {"screenshot": True})
+            return [{"text": read_lead(text)}, *replies] if replies else [{"text": APOLOGY}]
         log.info("Zalo picture from %s not relayed (%s)", user_ref(event.user_id), reading.outcome.value)
         return [{"text": reading.reply}]
 
