@@ -148,14 +148,18 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
 
 # Words (plain form) that mark the sentences of an entry saying something about one aspect of it.
 ASPECT_MARKS = {
-    "fee": re.compile(r"\b(phi|le phi|mien phi|dong|tien|khong mat|thu phi)\b"),
+    # a fee sentence says how much or that it is free: "nộp lệ phí" alone answers nothing
+    "fee": re.compile(r"\b(\d+ ?000|\d+ dong|mien phi|khong mat|khong thu|khong phai tra|khong ton)\b"),
     # not a bare "ngay": folded, "ngay trên ứng dụng" (right on the app) would read as days
     "how_long": re.compile(r"\b(\d+ (ngay|gio|phut|thang|tuan)|ngay lam viec|thoi han|lap tuc|trong vong"
                            r"|trong ngay)\b"),
     "where": re.compile(r"\b(tai|cong an|ubnd|mot cua|truc tiep|ung dung|trang|cong dich vu cong|gov vn|diem)\b"),
     "papers": re.compile(r"\b(giay to|mang theo|ho so|can cuoc|cccd|giay|ban sao|anh)\b"),
-    "someone_else": re.compile(r"\b(con|tre em|duoi 14|nguoi than|giam ho|cha me|bo me|nguoi dai dien)\b"),
+    "someone_else": re.compile(r"\b(con|tre em|duoi 14|nguoi than|giam ho|cha me|bo me|nguoi dai dien|uy quyen"
+                               r"|lam thay|lam ho)\b"),
 }
+def _plain(text: str) -> str:
+    return " ".join(plain(w) for w in words(text))
 
 
 def _aspect_sentences(entry: Entry, aspect: str) -> list[str]:
@@ -165,7 +169,7 @@ def _aspect_sentences(entry: Entry, aspect: str) -> list[str]:
         return []
     pieces = [s.strip() for part in (entry.answer, *entry.steps, entry.note) for s in re.split(r"(?<=[.;!?])\s+",
                                                                                                part) if s.strip()]
-    return [p for p in pieces if mark.search(" ".join(plain(w) for w in words(p)))]
+    return [p for p in pieces if mark.search(_plain(p))]
 
 
 def answer_follow_up(text: str, last: Entry, searcher: HybridSearcher, thresholds: Thresholds,
