@@ -11,8 +11,9 @@ import re
 import pytest
 
 from bot.store.menus import MenuPins
-from tests.test_admin_web import EDITOR, PUBLISHER, Site
-from tests.test_admin_web import site as site  # noqa: F401  (the fixture: a store with small_entries, two accounts)
+from tests.test_admin_web import EDITOR, PUBLISHER, Site, site  # site: the fixture (small_entries, two accounts)
+
+__all__ = ["site"]  # a fixture used by name, not an unused import
 
 
 def menu_of(page: str, topic: str) -> list[str]:

@@ -6,7 +6,9 @@ A change to a table here needs a migration too: `python -m bot.store.migrate rev
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import overload
 
@@ -230,10 +232,25 @@ TCP_USER_TIMEOUT_MS = 10000  # PostgreSQL, a connection whose server stopped ack
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the action server read while the admin page writes; wait briefly instead of failing on a lock.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor) -> None:
+    """PRAGMA journal_mode=WAL, tried again for up to LOCK_WAIT_MS: processes opening a new file at the same moment
+    each switch it, and SQLite answers some of them "database is locked" at once, without the busy timeout (it would
+    be a deadlock between their shared locks); seen in test_processes_opening_a_fresh_store_at_once_do_not_collide."""
+    deadline = time.monotonic() + LOCK_WAIT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def with_driver(url: str) -> str:
