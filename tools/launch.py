@@ -111,7 +111,7 @@ class Bot:
         """Rasa on 127.0.0.1, its HTTP API only with this run's auth token."""
         return [str(RASA), "run", "--model", str(latest_model()), "--endpoints", str(self.endpoints),
                 "--credentials", str(self.credentials), "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-                "--enable-api", "--auth-token", self.api_token]
+                "--enable-api", f"--auth-token={self.api_token}"]  # a token may start with "-"
 
     def start_actions(self) -> None:
         self.actions = self._spawn("actions", self.actions_command())

@@ -213,7 +213,7 @@ class Scaled:
     def start_rasa(self, i: int) -> None:
         """Rasa server i (1 or 2) on endpoints.scaled.yml; up once GET / answers (Rasa listens after loading)."""
         name, port, started = f"rasa{i}", self.ports.rasa[i - 1], time.monotonic()
-        api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
+        api = ["--enable-api", f"--auth-token={self.api_token}"] if self.api_token else []  # may start with "-"
         proc = self._spawn(name, [str(RASA), "run", "--model", str(latest_model()), "--endpoints", str(ENDPOINTS),
                                   "--credentials", str(ROOT / "credentials.yml"), "--logging-config-file",
                                   str(ROOT / "logging.yml"), "--interface", "127.0.0.1", "--port", str(port), *api])
