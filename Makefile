@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench calibrate clean kb admin db-upgrade lint
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench bench-load calibrate clean kb admin db-upgrade lint
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ eval-real: ## grade a running bot on the real residents' questions by the entry 
 
 bench: index train ## accuracy, retrieval baselines, latency and memory; writes bench/ report
 	$(ACT) -m bench.run
+
+bench-load: index train ## our bot beside Rasa's moodbot under load, 1/5/20/50 residents (QUICK=1: 1 and 5, 10 s); bench/load.*
+	$(ACT) -m bench.load $(if $(QUICK),--quick)
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.search.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
