@@ -23,8 +23,8 @@ TRAIN_TIMEOUT_S = 900
 # Its own kind of messages, in the order of its stories (greet, mood, cheer-up answered yes or no, "are you a bot?",
 # goodbye), so every one of them gets a reply: a message without one counts as an error in the load test.
 MESSAGES = (
-    "hi", "I am sad", "yes", "are you a bot?", "bye",
-    "hello", "very sad", "not really",
+    "hi", "very sad", "not really",
+    "hello", "I am sad", "yes", "are you a bot?", "bye",
     "good morning", "I am great", "am I talking to a human?", "goodbye",
     "hey there", "so sad", "indeed", "see you later",
     "hey", "perfect", "of course", "bye",
