@@ -101,3 +101,7 @@ class MoodBot:
 
     def stop(self) -> None:
         Bot._stop(self.process)
+
+
+if __name__ == "__main__":  # make moodbot: train it now (once per Rasa version), not inside a timed test or bench
+    print(trained_model())
