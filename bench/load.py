@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from bench import load_report
 from bench.closed_loop import PER_RESIDENT, closed_loop, replied
@@ -37,8 +37,19 @@ from bot.settings import ROOT
 OUT = ROOT / "bench"
 REAL_QUESTIONS = sorted((ROOT / "tests" / "data").glob("real_*.jsonl"))
 REST_DOOR = ROOT / "bot" / "channels" / "rest.py"
-FULL = {"levels": (1, 5, 20, 50), "seconds": 60.0, "warmup": 5.0}
-QUICK = {"levels": (1, 5), "seconds": 10.0, "warmup": 2.0}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Concurrent residents per level, measured seconds per level and bot, warm-up seconds before each."""
+
+    levels: tuple[int, ...]
+    seconds: float
+    warmup: float
+
+
+FULL = Preset(levels=(1, 5, 20, 50), seconds=60.0, warmup=5.0)
+QUICK = Preset(levels=(1, 5), seconds=10.0, warmup=2.0)
 SAMPLE_MEMORY_EVERY_S = 1.0
 
 
@@ -74,8 +85,8 @@ def answered_without(apology: str) -> Callable[[object], bool]:
     """A reply check that also counts the door's apology as an error."""
 
     def answered(messages: object) -> bool:
-        return replied(messages) and not any(isinstance(m, dict) and m.get("text") == apology
-                                             for m in messages)  # type: ignore[union-attr]
+        return (replied(messages) and isinstance(messages, list)
+                and not any(isinstance(m, dict) and m.get("text") == apology for m in messages))
 
     return answered
 
@@ -171,9 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="folder of report.md, load.json, load.png")
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
-    levels = tuple(int(n) for n in args.levels.split(",")) if args.levels else preset["levels"]
-    seconds = preset["seconds"] if args.seconds is None else args.seconds
-    warmup = preset["warmup"] if args.warmup is None else args.warmup
+    levels = tuple(int(n) for n in args.levels.split(",")) if args.levels else preset.levels
+    seconds = preset.seconds if args.seconds is None else args.seconds
+    warmup = preset.warmup if args.warmup is None else args.warmup
     result = run(levels, seconds, warmup, args.quick)
     write(result, args.out)
     print(load_report.section(result))
