@@ -30,7 +30,7 @@ from bench import load_report
 from bench.closed_loop import PER_RESIDENT, closed_loop, replied
 from bench.machine import machine
 from bench.moodbot import MESSAGES, MoodBot, rasa_version, trained_model
-from bench.proc_usage import Usage
+from bench.proc_usage import Usage, machine_busy_seconds
 from bot.launch import Bot
 from bot.settings import ROOT
 
@@ -97,7 +97,7 @@ async def measure(target: Target, users: int, seconds: float, warmup: float, run
                       target.answered)
     usage = Usage(target.pids)
     client = psutil.Process()
-    client_start = sum(client.cpu_times()[:2])
+    client_start, machine_start = sum(client.cpu_times()[:2]), machine_busy_seconds()
     usage.start()
     sampler = asyncio.create_task(usage.sample_every(SAMPLE_MEMORY_EVERY_S))
     try:
@@ -108,7 +108,8 @@ async def measure(target: Target, users: int, seconds: float, warmup: float, run
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
     usage.stop()
-    return load_report.summarise(run, usage, sum(client.cpu_times()[:2]) - client_start)
+    return load_report.summarise(run, usage, sum(client.cpu_times()[:2]) - client_start,
+                                 machine_busy_seconds() - machine_start)
 
 
 async def measure_levels(targets: Sequence[Target], levels: Sequence[int], seconds: float, warmup: float,

@@ -44,6 +44,13 @@ def rss_mb(pid: int) -> float:
     return total / MB
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used so far (every core's time not idle or waiting on I/O):
+    with the servers' and the load client's own, what is left is other work competing for the same cores."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
+
+
 @dataclass
 class Usage:
     """CPU seconds and memory of named process trees over one run."""

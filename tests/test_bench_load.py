@@ -14,7 +14,7 @@ import pytest
 from bench import load, load_report
 from bench.closed_loop import Run, Sample, closed_loop, percentile, replied, resident_messages, sender_id
 from bench.moodbot import MESSAGES
-from bench.proc_usage import Usage, cpu_seconds, rss_mb
+from bench.proc_usage import Usage, cpu_seconds, machine_busy_seconds, rss_mb
 from bot.channels.validation import SENDER_CHARS
 from bot.settings import ROOT
 
@@ -107,7 +107,7 @@ def test_closed_loop_reports_a_server_that_is_not_there():
 
 def test_process_tree_usage_of_this_process():
     me = __import__("os").getpid()
-    assert rss_mb(me) > 10 and cpu_seconds(me) > 0
+    assert rss_mb(me) > 10 and machine_busy_seconds() > cpu_seconds(me) > 0
     usage = Usage({"me": me})
     usage.start()
     sum(i * i for i in range(300_000))
@@ -127,12 +127,14 @@ def test_summary_and_ratios():
     floor_run = Run([Sample(0.010)] * 90 + [Sample(0.020)] * 10, seconds=2.0, residents=5)
     ours_run = Run([Sample(0.050)] * 19 + [Sample(0.200, "timeout")], seconds=2.0, residents=1)
     floor = load_report.summarise(floor_run, fixed_usage({"rasa": 1.0}), client_cpu_s=0.1)
-    ours = load_report.summarise(ours_run, fixed_usage({"rasa": 0.5, "actions": 1.5}), client_cpu_s=0.1)
+    ours = load_report.summarise(ours_run, fixed_usage({"rasa": 0.5, "actions": 1.5}), client_cpu_s=0.1,
+                                 machine_cpu_s=4.1)
     assert floor["throughput_msg_s"] == 50.0 and floor["latency_ms"]["p50"] == 10.0
     assert floor["latency_ms"]["p95"] == 20.0 and floor["cpu_ms_per_message"] == {"rasa": 10.0, "total": 10.0}
     assert ours["errors"] == 1 and ours["error_kinds"] == {"timeout": 1} and ours["latency_ms"]["p99"] == 200.0
     assert ours["cpu_ms_per_message"] == {"rasa": 25.0, "actions": 75.0, "total": 100.0} and ours["cores_busy"] == 1.0
     assert ours["rss_mb"]["actions"] == {"end": 100.0, "peak": 120.0}
+    assert ours["other_cores_busy"] == 1.0 and floor["other_cores_busy"] is None  # (4.1 - 2.0 - 0.1) s / 2 s
     assert load_report.ratios(ours, floor) == {"throughput": 0.2, "p95": 2.5, "cpu_per_message": 10.0}
 
 
