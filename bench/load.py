@@ -159,7 +159,9 @@ def run(levels: Sequence[int], seconds: float, warmup: float, quick: bool) -> di
         "load_average_before": before,
         "config": {"levels": list(levels), "seconds": seconds, "warmup_seconds": warmup, "quick": quick,
                    "per_resident": PER_RESIDENT, "rasa_version": rasa_version(), "our_questions": len(questions),
-                   "question_files": [str(p.relative_to(ROOT)) for p in REAL_QUESTIONS]},
+                   "question_files": [str(p.relative_to(ROOT)) for p in REAL_QUESTIONS],
+                   # passed on to both servers: torch's threads in our action server (unset: one per core)
+                   "omp_num_threads": os.environ.get("OMP_NUM_THREADS")},
         "levels": rows,
     }
 

@@ -82,7 +82,8 @@ def section(result: dict, chart: str = "load.png") -> str:
         f"- Floor: `rasa init`'s moodbot (Rasa {c['rasa_version']}), in-memory tracker store, no action server, REST "
         f"channel only; its own messages (greetings, moods, yes/no, \"are you a bot?\").",
         f"- Ours: the trained model with the action server (search) and the SQLite tracker store, as `make run` "
-        f"starts them; {c['our_questions']} real residents' questions from tests/data/real_*.jsonl.",
+        f"starts them; {c['our_questions']} real residents' questions from tests/data/real_*.jsonl"
+        + (f"; OMP_NUM_THREADS={c['omp_num_threads']}." if c.get("omp_num_threads") else "."),
         "",
         "Our bot ÷ moodbot (msg/s below 1: fewer messages served; p95 and CPU above 1: slower, costlier):",
         "",
@@ -162,10 +163,16 @@ def plot(result: dict, path: Path) -> None:
         stats = [lv[bot] for lv in result["levels"]]
         ax1.plot(x, [s["throughput_msg_s"] for s in stats], "o-", color=colour, label=bot)
         ax2.plot(x, [s["latency_ms"].get("p95", float("nan")) for s in stats], "o-", color=colour, label=bot)
-        ax3.plot(x, [s["cpu_ms_per_message"].get("total", float("nan")) for s in stats], "o-", color=colour,
-                 label=bot)
+    width = 0.38  # CPU per message: the moodbot's Rasa beside our Rasa with our action server stacked on it
+    ax3.bar([i - width / 2 for i in x], [lv[FLOOR]["cpu_ms_per_message"].get("rasa", 0.0) for lv in result["levels"]],
+            width, color="#999999", label="moodbot: Rasa")
+    ours_rasa = [lv[OURS]["cpu_ms_per_message"].get("rasa", 0.0) for lv in result["levels"]]
+    ax3.bar([i + width / 2 for i in x], ours_rasa, width, color="#9cc3e4", label="ours: Rasa")
+    ax3.bar([i + width / 2 for i in x], [lv[OURS]["cpu_ms_per_message"].get("actions", 0.0)
+                                         for lv in result["levels"]], width, bottom=ours_rasa, color="#2b7bba",
+            label="ours: action server")
     for ax, title in ((ax1, "Messages per second"), (ax2, "p95 latency (ms, log scale)"),
-                      (ax3, "CPU ms per message (all server processes)")):
+                      (ax3, "CPU ms per message")):
         ax.set_xticks(x, [str(u) for u in users])
         ax.set_xlabel("concurrent residents")
         ax.set_title(title)
