@@ -9,7 +9,6 @@ after the deadline; those in flight are awaited and counted.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import time
 from collections import Counter
@@ -98,13 +97,12 @@ async def closed_loop(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     samples: list[Sample] = []
-    residents = itertools.count()
-    started_residents = 0
+    started_residents = 0  # one event loop: no two slots update it at once
 
     async def resident_slot(client: httpx.AsyncClient) -> None:
         nonlocal started_residents
         while loop.time() < deadline:
-            n = next(residents)
+            n = started_residents
             started_residents += 1
             sender = sender_id(run_id, label, n)
             for text in resident_messages(pool, n, per_resident):
