@@ -134,7 +134,7 @@ def run(levels: Sequence[int], seconds: float, warmup: float, quick: bool) -> di
     model = trained_model()
     questions = resident_questions()
     run_id = secrets.token_hex(6)  # in every sender id: no tracker of an earlier run is reused
-    before = list(os.getloadavg())
+    before, measured_on = list(os.getloadavg()), machine()
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         (Path(tmp) / "moodbot").mkdir()
         (Path(tmp) / "ours").mkdir()
@@ -155,7 +155,7 @@ def run(levels: Sequence[int], seconds: float, warmup: float, quick: bool) -> di
             ours.stop()
             mood.stop()
     return {
-        "machine": machine(),
+        "machine": measured_on,
         "load_average_before": before,
         "config": {"levels": list(levels), "seconds": seconds, "warmup_seconds": warmup, "quick": quick,
                    "per_resident": PER_RESIDENT, "rasa_version": rasa_version(), "our_questions": len(questions),
