@@ -56,6 +56,13 @@ def ratios(ours: dict, floor: dict) -> dict:
     }
 
 
+def headline(level: dict) -> str:
+    """The ratios at one level, as a sentence."""
+    r = level["ratios"]
+    return (f"**At {level['users']} concurrent residents our bot serves {r['throughput']}× the moodbot's messages per "
+            f"second, at {r['p95']}× its p95 latency and {r['cpu_per_message']}× its CPU per message.**")
+
+
 def _memory(stats: dict) -> str:
     return ", ".join(f"{name} {m['end']:.0f} ({m['peak']:.0f})" for name, m in stats["rss_mb"].items())
 
@@ -84,6 +91,8 @@ def section(result: dict, chart: str = "load.png") -> str:
         f"- Ours: the trained model with the action server (search) and the SQLite tracker store, as `make run` "
         f"starts them; {c['our_questions']} real residents' questions from tests/data/real_*.jsonl"
         + (f"; OMP_NUM_THREADS={c['omp_num_threads']}." if c.get("omp_num_threads") else "."),
+        "",
+        headline(levels[-1]) if levels else "",
         "",
         "Our bot ÷ moodbot (msg/s below 1: fewer messages served; p95 and CPU above 1: slower, costlier):",
         "",

@@ -158,7 +158,8 @@ def a_result(levels=(1, 5)) -> dict:
 def test_section_has_the_ratios_the_table_and_the_chart():
     text = load_report.section(a_result())
     assert text.startswith("## Load") and "![load](load.png)" in text
-    assert "| 5 | 0.25 | 4.0 | 10.0 |" in text  # 10/40 msg/s, 100/25 ms p95, 50/20 CPU ms per message
+    assert "| 5 | 0.25 | 4.0 | 10.0 |" in text  # 10/40 msg/s, 100/25 ms p95, 50/5 CPU ms per message
+    assert "At 5 concurrent residents our bot serves 0.25× the moodbot's messages per second, at 4.0× its p95" in text
     assert "| 1 | ours | 10.0 | 100.0 | 100.0 | 100.0 | 0 | rasa 20.0 + actions 30.0 = 50.0 |" in text
 
 
