@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench bench-followups calibrate clean kb admin db-upgrade lint run-scaled
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench bench-followups bench-load moodbot calibrate clean kb admin db-upgrade lint run-scaled
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ lint: setup ## ruff (rules in pyproject.toml) on bot, actions, bench, tests, too
 	.venv-actions/bin/mypy
 	PYTHONPATH=. .venv-actions/bin/lint-imports
 
-test: index train ## run every test: units, Rasa data and stories, end-to-end over REST
+test: index train moodbot ## run every test: units, Rasa data and stories, end-to-end over REST
 	$(ACT) -m pytest -ra
 
 db-upgrade: setup ## upgrade the store (BOT_STORE_URL, default .cache/store.db) to the newest migration
@@ -72,6 +72,12 @@ bench: index train ## accuracy, retrieval baselines, latency and memory; writes 
 
 bench-followups: index ## short follow-ups answered with and without the last answer as context; writes bench/followups.md
 	$(ACT) -m bench.followups
+
+moodbot: setup ## train rasa init's moodbot, the floor of make bench-load (once per Rasa version, kept in .cache/moodbot)
+	$(ACT) -m bench.moodbot
+
+bench-load: index train moodbot ## our bot beside Rasa's moodbot under load, 1/5/20/50 residents (QUICK=1: 1 and 5, 10 s); bench/load.*
+	$(ACT) -m bench.load $(if $(QUICK),--quick)
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl

@@ -5,11 +5,7 @@ Writes bench/report.md, bench/results.json and bench/report.png, stamped with th
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,14 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import publish, real, tts
+from bench import load_report, publish, real, tts
 from bench.grade import grade, load, summary
+from bench.machine import machine
 from bot.core.settings import ROOT, Settings
 from bot.core.text import deaccent
 from bot.indexing.serving import search_service
 from bot.knowledge.loader import load_entries
 from bot.search.hybrid import HybridSearcher
-from tools.launch import ACTIONS_PY, RASA, Bot
+from tools.launch import Bot
 
 OUT = ROOT / "bench"
 OWN = ROOT / "tests" / "data" / "questions.jsonl"
@@ -32,30 +29,6 @@ FRESH = ROOT / "tests" / "data" / "questions_fresh.jsonl"
 SHARED = ROOT.parent / "shared" / "eval" / "questions.jsonl"
 REAL_DEV = ROOT / "tests" / "data" / "real_dev.jsonl"
 REAL_TEST = ROOT / "tests" / "data" / "real_test.jsonl"
-
-
-def machine() -> dict:
-    """What the numbers were measured on."""
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor(),
-    )
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    mem_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
-
-    def version(exe: Path) -> str:
-        return subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.strip().splitlines()[0]
-
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gb": round(mem_kb / 1024 / 1024, 1),
-        "os": platform.platform(),
-        "rasa_python": version(RASA.parent / "python"),
-        "actions_python": version(ACTIONS_PY),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
 
 
 def ranks(searcher: HybridSearcher, query: str) -> dict[str, list[str]]:
@@ -287,7 +260,9 @@ def main() -> int:
     (OUT / "results.json").write_text(
         json.dumps({**report, "end_to_end": {k: v for k, v in report["end_to_end"].items() if k != "latencies_s"}},
                    ensure_ascii=False, indent=1), encoding="utf-8")
-    (OUT / "report.md").write_text(markdown(report), encoding="utf-8")
+    # the "Load" section is measured by `make bench-load`: kept as it was
+    previous = (OUT / "report.md").read_text(encoding="utf-8") if (OUT / "report.md").exists() else None
+    (OUT / "report.md").write_text(load_report.carry_over(previous, markdown(report)), encoding="utf-8")
     print(markdown(report))
     return 0
 
