@@ -82,7 +82,8 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=BUSY)
             return []
         self._record(reply, text, intent, tracker)
-        topic = topic_menu.vague_problem(text) if reply.declined and reply.reason != "follow_up_clarify" else None
+        unsure = reply.declined or reply.reason == "low_confidence"  # a sure answer to a named task stands
+        topic = topic_menu.vague_problem(text) if unsure and reply.reason != "follow_up_clarify" else None
         if topic is not None:  # "app vneid cứ báo gì đó không vào được": in scope, just unnamed
             shown = topic_menu.menu(topic, self._tasks(topic, searcher.by_id), vague=True)
             dispatcher.utter_message(text=shown.text, buttons=shown.buttons)

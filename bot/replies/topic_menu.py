@@ -33,7 +33,8 @@ _FILLER = {"app", "ung", "dung", "cai", "vu", "ve", "hoi", "oi", "a", "ah", "ad"
 # Signs of a problem without a name for it ("cứ hiện thông báo gì đó không vào được").
 _TROUBLE = re.compile(r"\b(loi|bi sao|bi gi|khong vao|ko vao|k vao|khong duoc|ko duoc|ko dc|khong dc|truc trac"
                       r"|van de|hien thong bao|bao gi do|thong bao gi|khong dung duoc|hong|khong chay|treo|bi lam sao"
-                      r"|khong biet sao|khong hieu sao)\b")
+                      r"|khong biet sao|khong hieu sao|co chuyen|khong lay duoc|kho qua|khong hieu|vuong|khong xong"
+                      r"|chiu|khong biet duong nao|khong biet lam sao|khong lam duoc)\b")
 _ORDINAL = re.compile(r"\b(?:cai|muc|so|thu|cau|y|nut)\s*(?:thu\s*)?(\d|mot|hai|ba|bon|tu|nam|dau tien|cuoi)\b")
 _ORDINAL_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "dau tien": 1}
 

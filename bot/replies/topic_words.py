@@ -18,10 +18,12 @@ def folded(text: str) -> str:
 TOPIC_WORDS: dict[str, re.Pattern[str]] = {
     "vneid": re.compile(r"\b(vneid|vn eid|dinh danh|can cuoc|cccd|cmnd|muc 2|cap do 2|tam tru|thuong tru|luu tru"
                         r"|giay phep lai xe|bang lai|gplx)\b"),
-    "suc-khoe": re.compile(r"\b(bhyt|bao hiem y te|so suc khoe|suc khoe dien tu|vssid|kham chua benh|bhxh"
-                           r"|bao hiem xa hoi|the bao hiem)\b"),
+    # longest first where one name holds another: "thẻ bảo hiểm y tế" is one name, not "thẻ bảo hiểm" + "y tế"
+    "suc-khoe": re.compile(r"\b(the bhyt|the bao hiem y te|bhyt|bao hiem y te|so suc khoe|suc khoe dien tu|vssid"
+                           r"|kham chua benh|bhxh|bao hiem xa hoi|the bao hiem)\b"),
     "hoa-don": re.compile(r"\b(hoa don|hddt|ma cua co quan thue|thue|ho kinh doanh|etax)\b"),
-    "dich-vu-cong": re.compile(r"\b(dich vu cong|dichvucong|cong dvc|dvc|ho so truc tuyen|nop ho so)\b"),
+    "dich-vu-cong": re.compile(r"\b(cong dich vu cong quoc gia|dich vu cong quoc gia|dvc quoc gia|dich vu cong"
+                               r"|dichvucong|cong dvc|dvc|ho so truc tuyen|nop ho so)\b"),
 }
 
 
