@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -33,8 +34,30 @@ def requested_entry(tracker: Tracker) -> str | None:
     return next(tracker.get_latest_entity_values("entry_id"), None)
 
 
+@dataclass
+class Turn:
+    """One message to action_answer_question: what the handlers below read, and where they reply."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    service: SearchService
+    text: str = ""
+    intent: str = ""
+
+    @property
+    def by_id(self) -> dict[str, Entry]:
+        return self.service.searcher().by_id
+
+
+Events = list[dict[str, Any]]
+Handler = Callable[["ActionAnswerQuestion", Turn], Events | None]
+
+
 class ActionAnswerQuestion(Action):
-    """Search the knowledge base for the latest message and reply with the answer and its source."""
+    """Search the knowledge base for the latest message and reply with the answer and its source.
+
+    A turn is a chain of small handlers tried in order (`CHAIN`); the first that returns events has handled it. Adding
+    a kind of turn means adding a handler to the chain, not editing a long `run`."""
 
     def __init__(self, service: Callable[[], SearchService] = services.search_service) -> None:
         self._service = service
@@ -47,94 +70,109 @@ class ActionAnswerQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Answer, clarify or decline; remember the answered entry for feedback and handoff."""
-        text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         handled = commands.helper_turn(dispatcher, tracker)  # "/helper MA123" filed under ask_question by NLU
         if handled is not None:
             return handled
-        if screenshot.is_screenshot(tracker.latest_message):
-            return self._screenshot_turn(dispatcher, tracker, text, intent)
         try:
-            service = self._service()
-            searcher = service.searcher()
-            handled = commands.guide_turn(dispatcher, tracker, searcher.by_id)  # "tiep" while a guide is open
-            if handled is None:  # "làm theo", "kẹt ở bước 2" right after an answer with steps
-                handled = commands.after_answer_turn(dispatcher, tracker, searcher.by_id)
-            if handled is not None:
-                return handled
-            entry_id = requested_entry(tracker) or topic_menu.picked(text, tracker.get_slot("offered") or [])
-            if not entry_id:
-                handled = self._menu_turn(dispatcher, text, searcher.by_id)  # "vneid" alone, "?", an emoji
-                if handled is not None:
-                    return handled
-            last = searcher.by_id.get(str(tracker.get_slot("last_entry") or ""))
-            reading = followup.read(text, last)
-            if entry_id and entry_id in searcher.by_id:
-                reply = answer_entry(searcher.by_id[entry_id], searcher.by_id)
-            elif last is not None and reading is not None and reading.kind is followup.Kind.FOLLOW_UP:
-                reply = answer_follow_up(text, last, searcher, service.thresholds, reading.aspect, intent)
-            else:
-                # a typed OTP, ID or card number (masked by the channel) gets a warning before the answer
-                reply = safe_reply(text, lambda q: answer_question(q, searcher, service.thresholds, intent),
-                                   searcher.by_id)
+            turn = Turn(dispatcher, tracker, self._service(), tracker.latest_message.get("text") or "",
+                        (tracker.latest_message.get("intent") or {}).get("name") or "")
+            turn.service.searcher()  # an index must be serving before any handler replies
+            for handler in CHAIN:
+                events = handler(self, turn)
+                if events is not None:
+                    return events
         except Exception:
             log.exception("search failed")
             dispatcher.utter_message(text=BUSY)
             return []
-        self._record(reply, text, intent, tracker)
+        raise AssertionError("the last handler answers every turn")  # pragma: no cover
+
+    # ---- the handlers, in CHAIN's order -------------------------------------------------------------------------
+
+    def screenshot_turn(self, turn: Turn) -> Events | None:
+        """A picture's text: the entry whose app message it shows, else a search (the channel says what it read)."""
+        if not screenshot.is_screenshot(turn.tracker.latest_message):
+            return None
+        reply = screenshot.answer_screenshot(turn.text, turn.by_id, lambda q: answer_question(
+            q, turn.service.searcher(), turn.service.thresholds, turn.intent))
+        self._record(reply, turn.text, turn.intent, turn.tracker)
+        turn.dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        return [SlotSet("last_entry", reply.entry_id)] if reply.entry_id else []
+
+    def guide_turn(self, turn: Turn) -> Events | None:
+        """A guide command ("tiep", "ko dc") while a guide is open."""
+        return commands.guide_turn(turn.dispatcher, turn.tracker, turn.by_id)
+
+    def after_answer_turn(self, turn: Turn) -> Events | None:
+        """"làm theo", "kẹt ở bước 2" right after an answer with steps."""
+        return commands.after_answer_turn(turn.dispatcher, turn.tracker, turn.by_id)
+
+    def button_turn(self, turn: Turn) -> Events | None:
+        """A button's entry, or "cái thứ 2" typed after a menu: that entry's answer."""
+        entry_id = requested_entry(turn.tracker) or topic_menu.picked(turn.text, turn.tracker.get_slot("offered") or [])
+        if not entry_id or entry_id not in turn.by_id:
+            return None
+        return self._reply(turn, answer_entry(turn.by_id[entry_id], turn.by_id))
+
+    def menu_turn(self, turn: Turn) -> Events | None:
+        """A bare topic word gets its most asked tasks; "?" or an emoji one line and the main topics."""
+        if topic_menu.has_nothing_to_read(turn.text):
+            shown = topic_menu.nothing_to_read_reply()
+        elif (topic := topic_menu.bare_topic(turn.text)) is not None:
+            shown = topic_menu.menu(topic, self._tasks(topic, turn.by_id))
+        else:
+            return None
+        turn.dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
+        return [SlotSet("offered", shown.offered or None)]
+
+    def follow_up_turn(self, turn: Turn) -> Events | None:
+        """A short follow-up ("có mất phí không?") answered within the last answer's matter."""
+        last = turn.by_id.get(str(turn.tracker.get_slot("last_entry") or ""))
+        reading = followup.read(turn.text, last)
+        if last is None or reading is None or reading.kind is not followup.Kind.FOLLOW_UP:
+            return None
+        searcher = turn.service.searcher()
+        return self._reply(turn, answer_follow_up(turn.text, last, searcher, turn.service.thresholds,
+                                                  reading.aspect, turn.intent))
+
+    def question_turn(self, turn: Turn) -> Events:
+        """Any other message: searched as a question (a typed secret first gets its warning)."""
+        searcher = turn.service.searcher()
+        reply = safe_reply(turn.text, lambda q: answer_question(q, searcher, turn.service.thresholds, turn.intent),
+                           searcher.by_id)
+        return self._reply(turn, reply)
+
+    # ---- replying ------------------------------------------------------------------------------------------------
+
+    def _reply(self, turn: Turn, reply: Reply) -> Events:
+        """Record the outcome, then say it: a vague problem's menu, a guide for "từng bước", or the reply itself."""
+        dispatcher, tracker, text, by_id = turn.dispatcher, turn.tracker, turn.text, turn.by_id
+        self._record(reply, text, turn.intent, tracker)
         unsure = reply.declined or reply.reason == "low_confidence"  # a sure answer to a named task stands
         topic = topic_menu.vague_problem(text) if unsure and reply.reason != "follow_up_clarify" else None
         if topic is not None:  # "app vneid cứ báo gì đó không vào được": in scope, just unnamed
-            shown = topic_menu.menu(topic, self._tasks(topic, searcher.by_id), vague=True)
+            shown = topic_menu.menu(topic, self._tasks(topic, by_id), vague=True)
             dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
             return [SlotSet("offered", shown.offered)]
-        entry = searcher.by_id.get(reply.entry_id or "")
+        entry = by_id.get(reply.entry_id or "")
         if entry is not None and entry.steps and reply.reason == "answer" and followup.asks_for_steps(text):
             return commands.start_guide(dispatcher, entry)  # "chỉ tôi từng bước …": step 1, not the whole list
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
-        if not reply.entry_id:
-            return self._guide_still_open(dispatcher, tracker, searcher.by_id)
+        if entry is None:
+            return self._guide_still_open(dispatcher, tracker, by_id)
         if tracker.get_slot("helper_mode"):  # team members also get notes and the printable link
-            notes = notes_message(searcher.by_id[reply.entry_id], commands.public_url())
+            notes = notes_message(entry, commands.public_url())
             if notes:
                 dispatcher.utter_message(text=notes)
-        events = [SlotSet("last_entry", reply.entry_id)]
+        events = [SlotSet("last_entry", entry.id)]
         if commands.guide_state(tracker) is not None:  # a new question leaves the open guide
             events += commands.state_events(None)
         return events
-
-    def _screenshot_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
-                         intent: str) -> list[dict[str, Any]]:
-        """A picture's text: the entry whose app message it shows, else a search (the channel says what it read)."""
-        try:
-            service = self._service()
-            searcher = service.searcher()
-            reply = screenshot.answer_screenshot(
-                text, searcher.by_id, lambda q: answer_question(q, searcher, service.thresholds, intent))
-        except Exception:
-            log.exception("search failed")
-            dispatcher.utter_message(text=BUSY)
-            return []
-        self._record(reply, text, intent, tracker)
-        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
-        return [SlotSet("last_entry", reply.entry_id)] if reply.entry_id else []
 
     @staticmethod
     def _tasks(topic: str, by_id: dict[str, Entry]) -> list[Entry]:
         return topic_menu.ranked_tasks(topic, by_id, menus.defaults().get(topic, []), menus.asked(),
                                        menus.pinned(topic))
-
-    def _menu_turn(self, dispatcher: CollectingDispatcher, text: str,
-                   by_id: dict[str, Entry]) -> list[dict[str, Any]] | None:
-        """A bare topic word gets its most asked tasks; "?" or an emoji one line and the main topics."""
-        if topic_menu.has_nothing_to_read(text):
-            shown = topic_menu.nothing_to_read_reply()
-        elif (topic := topic_menu.bare_topic(text)) is not None:
-            shown = topic_menu.menu(topic, self._tasks(topic, by_id))
-        else:
-            return None
-        dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
-        return [SlotSet("offered", shown.offered or None)]
 
     @staticmethod
     def _guide_still_open(dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict) -> list[dict[str, Any]]:
@@ -159,3 +197,15 @@ class ActionAnswerQuestion(Action):
         # off the reply's path: a locked or unreachable store costs the statistics, never the answer
         offload.in_background("question log", lambda: services.events().record_question(
             outcome, text, reply.entry_id, topic_of(reply.entry_id or ""), reply.confidence))
+
+
+# The order of a turn: helper login is checked in run, before the service is needed.
+CHAIN: tuple[Handler, ...] = (
+    ActionAnswerQuestion.screenshot_turn,
+    ActionAnswerQuestion.guide_turn,
+    ActionAnswerQuestion.after_answer_turn,
+    ActionAnswerQuestion.button_turn,
+    ActionAnswerQuestion.menu_turn,
+    ActionAnswerQuestion.follow_up_turn,
+    ActionAnswerQuestion.question_turn,
+)

@@ -139,3 +139,20 @@ async def test_a_second_greeting_in_a_row_gets_one_line():
     assert first == [{"response": "utter_greet", **{k: v for k, v in first[0].items() if k != "response"}}]
     _, second = await run(ActionGreet(), tracker("alo", "greet", history=(user("alo", "greet"),)))
     assert "\n" not in second[0]["text"] and second[0]["buttons"]
+
+
+def test_a_turn_is_a_chain_of_handlers_each_leaving_what_is_not_its_own(service):
+    from actions.questions import CHAIN, Turn
+
+    assert [h.__name__ for h in CHAIN] == ["screenshot_turn", "guide_turn", "after_answer_turn", "button_turn",
+                                           "menu_turn", "follow_up_turn", "question_turn"]
+    action = ActionAnswerQuestion(service)
+    bare = Turn(CollectingDispatcher(), tracker("vneid"), service(), "vneid", "ask_question")
+    assert [h(action, bare) is None for h in CHAIN[:4]] == [True] * 4 and action.follow_up_turn(bare) is None
+    assert action.menu_turn(bare) is not None and "VNeID" in bare.dispatcher.messages[0]["text"]
+    stuck = Turn(CollectingDispatcher(), tracker("kẹt ở bước 2 rồi", slots={"last_entry": "vneid-cap-lai"},
+                                                  history=ANSWERED), service(), "kẹt ở bước 2 rồi", "ask_question")
+    assert action.guide_turn(stuck) is None and action.after_answer_turn(stuck) is not None
+    fee = Turn(CollectingDispatcher(), tracker("có mất phí không?", slots={"last_entry": "vneid-cap-lai"}),
+               service(), "có mất phí không?", "ask_question")
+    assert action.menu_turn(fee) is None and action.follow_up_turn(fee) is not None
