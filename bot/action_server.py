@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = endpoint.create_argument_parser().parse_args(argv)
     os.environ["SANIC_HOST"] = host  # what rasa_sdk's run() binds
+    # One torch thread per worker unless the operator says otherwise: on 2 shared cores torch's default (a thread per
+    # core) made each query embedding fight Rasa and the other requests, about 8x the CPU per message under load
+    # (make bench-load: 2.5 msg/s at 1 resident with the default, 11 with one thread). Read by torch at import, in
+    # the worker processes Sanic spawns, which inherit this environment.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
     # By its importable name (not __main__), so the worker processes Sanic spawns can unpickle the factory.
     endpoint.create_app_for_serve = importlib.import_module("bot.action_server").guarded_app
     main_from_args(args)
