@@ -1,4 +1,5 @@
-"""`python -m bench.vague`: vague in-scope problems and bare topic words get a question back with the right task (issue 12).
+"""`python -m bench.vague`: vague in-scope problems and bare topic words get a question back with the right task
+(issue 12).
 
 Each message of tests/data/vague.jsonl ("vneid", "bhyt của tôi bị sao ấy", "trang dịch vụ công bị lỗi") is run through
 ActionAnswerQuestion in process: the serving search service of this checkout, a fresh tracker per message (intent
