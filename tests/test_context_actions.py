@@ -1,6 +1,9 @@
 """The conversation follows the resident (issues 11 and 12) at the actions: typed steps right after an answer,
 follow-ups, topic menus, "?" and a second greeting. A small real index with a fake embedder."""
 
+import time
+from collections import Counter
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -54,6 +57,12 @@ def service(tmp_path, monkeypatch, small_entries, fake_embedder):
     monkeypatch.setattr(services, "events", lambda: Events.open(settings.store_url))
     monkeypatch.setattr(menus, "defaults", lambda: {"vneid": ["vneid-kich-hoat", "vneid-quen-mat-khau",
                                                               "vneid-cap-lai"]})
+    # the menus' counts and pins are process-wide: start every test with none, read just now (another test's
+    # background recount of its own question log must not order this test's menu)
+    offload.settle()
+    for cached, empty in ((menus._counts, Counter()), (menus._pins, {})):
+        monkeypatch.setattr(cached, "value", empty)
+        monkeypatch.setattr(cached, "read_at", time.monotonic())
     build_index([*small_entries, CAP_LAI], fake_embedder, "fake", settings.index_dir, progress=False)
     searcher = SearchService(settings.index_dir, fake_embedder, Thresholds(0.0, 0.5, 0.9))
     return lambda: searcher
