@@ -15,11 +15,11 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.core.bounded_body import read_bounded
 from bot.core.privacy import mask
 from bot.screens.ocr import MAX_BYTES, TIMEOUT_SECONDS, OcrFailed, ScreenImageError, read_text
 from bot.screens.sensitive import sensitive_kind
@@ -52,28 +52,10 @@ def read_screen(data: bytes, timeout: float = TIMEOUT_SECONDS) -> ScreenReading:
     return ScreenReading(" ".join(mask(raw).split()), None)
 
 
-async def read_limited(request: Request, limit: int) -> bytes | None:
-    """The streamed body, or None as soon as it is over `limit` bytes (declared or received)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        return None
-    stream: Any = request.stream  # sanic's Http on a stream=True route (typed as the wider Stream)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await stream.read() if stream is not None else None
-        if chunk is None:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-
-
 async def handle(request: Request) -> response.HTTPResponse:
     """One picture read; see the module docstring for the statuses."""
     global _slots
-    data = await read_limited(request, MAX_BYTES)
+    data = await read_bounded(request, MAX_BYTES)
     if data is None:
         if request.stream is not None:
             request.stream.request_max_size = 0  # Sanic closes the connection instead of reading on

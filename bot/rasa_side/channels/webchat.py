@@ -27,6 +27,7 @@ from sanic.exceptions import ContentRangeError, InvalidUsage
 from sanic.handlers import ContentRangeHandler
 from sanic.request import Request
 
+from bot.core.bounded_body import read_bounded
 from bot.core.privacy import mask_incoming
 from bot.core.settings import Settings
 from bot.messengers.screen_reader import (
@@ -143,21 +144,6 @@ class WebChatInput(InputChannel):
         return blueprint
 
 
-async def read_limited(request: Request, limit: int) -> bytes | None:
-    """A streamed body, or None as soon as it is over `limit` bytes (declared or received)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        return None
-    stream: Any = request.stream  # set on a stream=True route
-    chunks, size = [], 0
-    while (chunk := await stream.read()) is not None:
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def read_picture(request: Request, screens: ScreenReader | None,
                        handle: Callable[[UserMessage], Awaitable[None]]) -> response.HTTPResponse:
     """One picture from the page: the replies to its text, or the channel's own warning / request to type."""
@@ -165,7 +151,7 @@ async def read_picture(request: Request, screens: ScreenReader | None,
         sender = web_conversation_id(checked_sender(request.headers.get(SENDER_HEADER)))
     except Refused as refused:
         return response.json({"error": refused.reason}, status=refused.status)
-    data = await read_limited(request, MAX_IMAGE_BYTES)
+    data = await read_bounded(request, MAX_IMAGE_BYTES)
     if data is None and request.stream is not None:
         request.stream.request_max_size = 0  # Sanic closes the connection instead of reading on
     reading = UNREADABLE if screens is None or data is None else await screens.read(data)

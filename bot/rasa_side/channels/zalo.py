@@ -23,6 +23,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.core.bounded_body import read_bounded
 from bot.core.copy import WELCOME
 from bot.core.privacy import mask, mask_incoming
 from bot.core.settings import Settings, ZaloSettings
@@ -115,7 +116,7 @@ class ZaloInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"], stream=True)  # streamed: the size is checked before the body is read
         async def receive(request: Request) -> response.HTTPResponse:
-            raw = await read_body(request, MAX_BODY_BYTES)
+            raw = await read_bounded(request, MAX_BODY_BYTES)
             if raw is None:
                 request.stream.request_max_size = 0  # Sanic closes the connection instead of reading on
                 return response.json({"error": "the body is too large"}, status=413)
@@ -235,18 +236,3 @@ class ZaloInput(InputChannel):
         return collector.messages
 
 
-async def read_body(request: Request, limit: int) -> bytes | None:
-    """The request body of a streamed route, or None as soon as it is over `limit` bytes (declared or received)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.stream.read()
-        if chunk is None:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
