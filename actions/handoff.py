@@ -1,6 +1,7 @@
 """Bringing in a person: ask the resident's commune once (handoff_form), then open a ticket that the commune's
-staff answer from the admin page, and tell the team. Logic in bot/handoff/replies.py, bot/handoff/directory.py,
-bot/handoff/tickets.py."""
+staff answer from the admin page, and tell the team: the commune's own, else its province's, else the default one
+(contacts.yml and the admin page's "Liên hệ theo xã/phường"). Logic in bot/handoff/replies.py,
+bot/handoff/directory.py, bot/handoff/teams.py, bot/handoff/tickets.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from bot.core import limits
 from bot.handoff.directory import UNKNOWN, Directory
+from bot.handoff.teams import FROM_DEFAULT
 from bot.handoff.notify import Notifier
 from bot.handoff.replies import (
     LEAVE_BUTTON,
@@ -28,7 +30,9 @@ from bot.handoff.replies import (
 from bot.handoff.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice, ticket_refusal
 from bot.knowledge.model import topic_of
 from bot.store import offload
+from bot.store.teams import TeamContacts
 from bot.store.tickets import Ticket, Tickets
+from bot.usecases.teams import current_teams
 
 log = logging.getLogger(__name__)
 TICKET_SLOT = "ticket_open"
@@ -42,12 +46,26 @@ def last_topic(tracker: Tracker) -> str | None:
 
 
 def directory() -> Directory:
-    """The commune directory, read afresh (edits apply at once); a broken file falls back to generic contacts."""
+    """The commune directory of contacts.yml, read afresh (edits apply at once); a broken file falls back to generic
+    contacts."""
     try:
         return Directory.load(services.settings().contacts_file)
     except ValueError as err:
         log.error("contacts file unusable, using generic contacts: %s", err)
         return Directory.parse({})
+
+
+async def directory_with_teams(budget: offload.Budget) -> Directory:
+    """The directory with the team contacts mapped on the admin page (read from the store off the event loop, at
+    every ticket: a change applies at once); a store that does not answer in time leaves contacts.yml's alone."""
+    found = directory()
+    url = services.settings().store_url
+    try:
+        return found.with_teams(await offload.call(lambda: current_teams(TeamContacts.open(url)),
+                                                   timeout=budget.left()))
+    except Exception as err:
+        log.warning("team contacts not read (%s): contacts.yml only", type(err).__name__)
+        return found
 
 
 def tickets() -> Tickets:
@@ -89,7 +107,7 @@ class ActionAskCommune(Action):
         return "action_ask_commune"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        found = directory()
+        found = await directory_with_teams(offload.Budget())  # communes with a team are offered first
         said = tracker.latest_message.get("text") or ""
         match = found.match(said) if tracker.get_slot("requested_slot") == COMMUNE_SLOT else None
         if match and match.ambiguous:
@@ -149,12 +167,12 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        found = directory()
+        budget = offload.Budget()  # the store calls below run off the event loop and share one short wait
+        found = await directory_with_teams(budget)
         label = tracker.get_slot(COMMUNE_SLOT)
         commune = found.by_label(label)
-        contacts = found.contacts_for(label)
+        contacts = commune.contacts if commune else found.defaults
         topic = last_topic(tracker)
-        budget = offload.Budget()  # the store calls below run off the event loop and share one short wait
         try:
             existing = await offload.call(back_to_open_ticket, tracker.sender_id, timeout=budget.left())
             if existing is not None:
@@ -180,6 +198,7 @@ class ActionHandoff(Action):
         dispatcher.utter_message(json_message=ticket_marker(ticket.code, "open"))
         notice = team_notice(ticket.code, ticket.commune, ticket.topic, channel, resident_words(history),
                              services.settings().admin_url)
-        in_background(notifier().team(found.target_for(label), notice))
-        log.info("ticket %s opened (%s, %s)", ticket.code, channel, ticket.commune or "commune unknown")
+        in_background(notifier().team(commune.notify if commune else found.notify, notice))
+        log.info("ticket %s opened (%s, %s; team told through the %s contact)", ticket.code, channel,
+                 ticket.commune or "commune unknown", commune.notify_from if commune else FROM_DEFAULT)
         return [SlotSet(TICKET_SLOT, True)]

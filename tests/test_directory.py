@@ -32,13 +32,16 @@ def directory() -> Directory:
     return Directory.parse(DATA)
 
 
-def test_the_shipped_file_follows_the_two_tier_reform_and_marks_its_examples():
+def test_the_shipped_file_has_the_defaults_and_explains_how_to_add_a_commune_but_lists_none():
     directory = Directory.load(SHIPPED)
-    assert 2 <= len(directory.communes) <= 3 and all(c.example for c in directory.communes)
-    assert all(c.province.startswith(("Tỉnh ", "Thành phố ")) for c in directory.communes)
-    assert not [p for p in problems(directory) if "huyện" in p or "hai lần" in p]
+    assert directory.communes == () and problems(directory) == []  # no example communes with placeholder contacts
     raw = SHIPPED.read_text(encoding="utf-8")
-    assert "huyện" not in raw.replace("cấp huyện", "") and "VÍ DỤ" in raw
+    assert "example: true" not in raw and "Liên hệ theo xã/phường" in raw  # the admin page is where communes are mapped
+    commented = yaml.safe_load("\n".join(line[2:] for line in raw.splitlines() if line.startswith("# ")
+                                         and line[2:].startswith(("communes:", "  "))))
+    example = Directory.parse({"communes": commented["communes"]})  # the commented example parses as a commune
+    assert [c.label for c in example.communes] == ["Xã Phù Đổng, Thành phố Hà Nội"]
+    assert example.communes[0].notify.telegram_chat == "-1001234567890"
     # the defaults still name the team, the police and the hotline
     text = handoff_text(directory.defaults, "vneid")
     assert "Tổ công nghệ số cộng đồng" in text and "Công an xã/phường" in text and "1900 0368" in text
@@ -97,7 +100,7 @@ def test_malformed_files_are_reported_clearly(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"communes\[0\]"):
         Directory.load(nameless)
     assert Directory.load(tmp_path / "missing.yml").defaults.commune == "xã/phường nơi bạn cư trú"
-    assert main([str(SHIPPED)]) == 0 and "VÍ DỤ" in capsys.readouterr().out
+    assert main([str(SHIPPED)]) == 0 and "0 xã/phường" in capsys.readouterr().out
 
 
 def test_words_are_normalised():

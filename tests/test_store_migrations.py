@@ -63,7 +63,7 @@ def differences(engine) -> list:
 
 def test_an_empty_store_opens_at_the_newest_revision_with_every_table(store_url):
     engine = schema.engine_for(store_url)
-    assert schema_version.current(engine) == schema_version.head() == "0003"
+    assert schema_version.current(engine) == schema_version.head() == "0004"
     assert tables(engine) == STORE_TABLES | {"alembic_version"}
 
 
@@ -72,7 +72,7 @@ def test_a_store_of_the_previous_version_keeps_its_rows_and_gains_the_outbox(sto
     add_entry(old)
     assert "outbox" not in tables(old)
     engine = schema.engine_for(store_url)
-    assert schema_version.current(engine) == "0003"
+    assert schema_version.current(engine) == "0004"
     assert entry_ids(engine) == ["vneid-1"]
     assert Outbox.open(store_url, "zalo").add("user-1", [{"text": "xin chào"}], now=1.0) == [1]
     old.dispose()
@@ -83,7 +83,7 @@ def test_a_store_made_by_create_all_before_migrations_is_stamped_then_upgraded(s
     old = at_revision(store_url, made_at, version_table=False)
     add_entry(old)
     engine = schema.engine_for(store_url)  # 0002 was stamped (the outbox exists) or upgraded to: never created twice
-    assert schema_version.current(engine) == "0003"
+    assert schema_version.current(engine) == "0004"
     assert entry_ids(engine) == ["vneid-1"]
     assert differences(engine) == []
     old.dispose()
@@ -145,7 +145,7 @@ def test_processes_opening_a_fresh_store_at_once_do_not_collide(store_url):
                               env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
     results = [p.communicate(timeout=90) for p in procs]
-    assert [(p.returncode, out.strip()) for p, (out, _) in zip(procs, results, strict=True)] == [(0, "0003")] * 4, \
+    assert [(p.returncode, out.strip()) for p, (out, _) in zip(procs, results, strict=True)] == [(0, "0004")] * 4, \
         [err[-600:] for _, err in results]
 
 

@@ -208,6 +208,19 @@ menu_pins = Table(
 )
 
 
+# A team contact the admin page mapped (bot/store/teams.py): who helps a commune's residents and where its new tickets
+# are announced, or a province's fallback for its communes without one. `data` is JSON of bot.handoff.teams.Team.data().
+commune_teams = Table(
+    "commune_teams",
+    metadata,
+    Column("kind", String(10), primary_key=True),  # commune | province
+    Column("code", Integer, primary_key=True),  # the official code of the commune or province
+    Column("label", String(200), nullable=False),  # "Xã Phù Đổng, Thành phố Hà Nội" / "Thành phố Hà Nội"
+    Column("data", Text, nullable=False),
+    Column("updated_by", String(80), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 @overload
 def as_utc(value: dt.datetime) -> dt.datetime: ...
 @overload

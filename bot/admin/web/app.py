@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.admin.web import audit, auth, entries, insights, menus, publishing, tickets, users
+from bot.admin.web import audit, auth, entries, insights, menus, publishing, teams, tickets, users
 from bot.admin.web.base import Admin, Area
 from bot.admin.web.clientaddr import trusted_networks
 from bot.core.localtime import local_text
@@ -34,8 +34,8 @@ from bot.store.question_log import Events
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-AREAS: list[Area] = [auth.AREA, entries.AREA, publishing.AREA, menus.AREA, insights.AREA, tickets.AREA, users.AREA,
-                     audit.AREA]
+AREAS: list[Area] = [auth.AREA, entries.AREA, publishing.AREA, menus.AREA, insights.AREA, tickets.AREA, teams.AREA,
+                     users.AREA, audit.AREA]
 MAX_BODY_BYTES = 2_000_000  # a long entry is a few kB; nothing here uploads files
 
 SECURITY_HEADERS = {

@@ -15,6 +15,7 @@ ACTIONS = {
     "rollback": "Quay về bản cũ", "import": "Nhập dữ liệu", "user": "Tạo hoặc đổi tài khoản",
     "ticket_reply": "Trả lời yêu cầu hỗ trợ", "ticket_close": "Đóng yêu cầu hỗ trợ",
     "user_disable": "Khóa tài khoản", "user_enable": "Mở lại tài khoản", "menu_pin": "Ghim menu chủ đề",
+    "team_set": "Đặt liên hệ xã/phường", "team_remove": "Xóa liên hệ xã/phường",
 }
 LIMIT = 500
 
