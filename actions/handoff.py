@@ -16,7 +16,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from bot.core import limits
 from bot.handoff.directory import UNKNOWN, Directory
-from bot.handoff.teams import FROM_DEFAULT
 from bot.handoff.notify import Notifier
 from bot.handoff.replies import (
     LEAVE_BUTTON,
@@ -27,6 +26,7 @@ from bot.handoff.replies import (
     ticket_opened,
     ticket_still_open,
 )
+from bot.handoff.teams import FROM_DEFAULT
 from bot.handoff.tickets import BACK_NOTE, channel_of, conversation, resident_words, team_notice, ticket_refusal
 from bot.knowledge.model import topic_of
 from bot.store import offload

@@ -17,9 +17,13 @@ from actions.tickets import ActionLeaveTicket, ActionRelayToStaff
 from bot.core.settings import Settings, TelegramSettings
 from bot.handoff.directory import UNKNOWN
 from bot.handoff.replies import LEAVE_BUTTON, ambiguous_commune
+from bot.handoff.teams import COMMUNE, PROVINCE
 from bot.handoff.tickets import BUTTON_PRESSED, NO_TICKET, TOO_MANY_TICKETS
 from bot.replies.safety import SECRET_WARNING
+from bot.store.accounts import Accounts
+from bot.store.teams import TeamContacts
 from bot.store.tickets import Tickets
+from bot.usecases.teams import TeamForm, save_team
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram_support import token
 
@@ -219,3 +223,41 @@ async def test_a_province_then_a_commune_in_two_messages(site):
                {"event": "user", "text": "ba dinh"}]
     got = await validate.validate_commune("ba dinh", CollectingDispatcher(), tracker("ba dinh", events=history), {})
     assert got == {"commune": "Phường Ba Đình, Thành phố Hà Nội"}
+
+
+async def test_the_notice_goes_to_the_team_mapped_on_the_admin_page_else_the_provinces(site, telegram):
+    """Resolution order at the action: the commune's own team (the store's, before the file's), else its province's
+    fallback, else the default. The mappings are made through the use case, as the admin page makes them."""
+    teams, accounts = TeamContacts.open(services.settings().store_url), Accounts(site.engine)
+    for chat in (-4211, -4212):
+        telegram.send_text(TOKEN, chat, "nhóm", chat_type="supergroup")
+    save_team(teams, accounts, TeamForm(COMMUNE, "xa yen thuong huyen gia lam", telegram_chat="-4211",
+                                        people="Tổ CNS xã Phù Đổng: gọi anh Tuấn"), "can-bo")
+    save_team(teams, accounts, TeamForm(PROVINCE, "Hà Nội", telegram_chat="-4212", office_hours="sáng thứ Bảy"),
+              "can-bo")
+    save_team(teams, accounts, TeamForm(COMMUNE, "phuong hoan kiem", telegram_chat="-4211"), "can-bo")
+    routes = [("Xã Phù Đổng, Thành phố Hà Nội", "tg-4221", -4211),
+              ("Phường Ba Đình, Thành phố Hà Nội", "tg-4222", -4212),
+              (HK, "tg-4223", -4211)]  # Hoàn Kiếm: the store's team comes before the file's group
+    for label, sender, chat in routes:
+        _, messages = await run(ActionHandoff(), tracker(slots={"commune": label}, sender=sender))
+        await notices_sent()
+        code = site.open_for(sender).code
+        assert [m for m in telegram.sent_messages(TOKEN, chat) if code in m["text"]], label
+        assert not [m for m in telegram.sent_messages(TOKEN, GROUP) if code in m["text"]], label
+    phu_dong = (await run(ActionHandoff(), tracker(slots={"commune": routes[0][0]}, sender="tg-4224")))[1][0]["text"]
+    assert "Tổ CNS xã Phù Đổng: gọi anh Tuấn" in phu_dong and "sáng thứ Bảy" in phu_dong  # hours: the province's
+    _, messages = await run(ActionAskCommune(), tracker("gap can bo", sender="tg-4225"))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert "Xã Phù Đổng, Thành phố Hà Nội" in payloads and HK in payloads  # communes with a team of their own
+
+
+async def test_a_store_that_does_not_answer_leaves_the_files_contacts(site, telegram, monkeypatch):
+    def stuck(*_):
+        raise TimeoutError
+
+    monkeypatch.setattr(handoff_actions, "current_teams", stuck)
+    _, messages = await run(ActionHandoff(), tracker(slots={"commune": HK}))
+    await notices_sent()
+    assert "Tổ CNS phường Hoàn Kiếm: gọi chị Lan" in messages[0]["text"]
+    assert len(telegram.sent_messages(TOKEN, GROUP)) == 1

@@ -30,8 +30,17 @@ import yaml
 
 from bot import places
 from bot.core.text import deaccent
-from bot.handoff.teams import COMMUNE, FROM_COMMUNE, FROM_DEFAULT, FROM_PROVINCE, PROVINCE, Target, Team, cascade, \
-    people_of
+from bot.handoff.teams import (
+    COMMUNE,
+    FROM_COMMUNE,
+    FROM_DEFAULT,
+    FROM_PROVINCE,
+    PROVINCE,
+    Target,
+    Team,
+    cascade,
+    people_of,
+)
 
 __all__ = ["UNKNOWN", "Commune", "Contacts", "Directory", "Listed", "Match", "Target", "plain_words", "problems"]
 
