@@ -107,8 +107,26 @@ def guide_turn(
     """A typed guide command while a guide is open; None when the message is not one."""
     if guide_state(tracker) is None:
         return None
+    handled = stuck_at_typed_step(dispatcher, tracker, by_id)
+    if handled is not None:
+        return handled
     command = guide.parse_command(tracker.latest_message.get("text") or "")
     return run_command(dispatcher, tracker, by_id, command) if command else None
+
+
+def stuck_at_typed_step(
+    dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict[str, Entry]
+) -> list[dict[str, Any]] | None:
+    """"kẹt ở bước 3" typed while a guide is open: that step's common problems, and the guide moves there (the
+    step the resident names, not the one the guide is at). None when the message names no step of the open guide."""
+    state = guide_state(tracker)
+    entry = by_id.get(state.entry_id) if state else None
+    reading = followup.read(tracker.latest_message.get("text") or "", entry)
+    if entry is None or reading is None or reading.kind is not followup.Kind.STUCK or not guide.has_guide(entry):
+        return None
+    reply = guide.stuck(entry, reading.step)
+    say(dispatcher, reply)
+    return state_events(reply.state)
 
 
 def answered_last_turn(tracker: Tracker) -> str | None:

@@ -55,6 +55,10 @@ class ActionGuide(Action):
         if intent == "guide":
             return self._start(dispatcher, tracker, by_id)
         command = guide.command_from_value(next(tracker.get_latest_entity_values("guide_move"), None))
+        if command is None:  # typed: "kẹt ở bước 3" names its step; other words move from the current one
+            handled = commands.stuck_at_typed_step(dispatcher, tracker, by_id)
+            if handled is not None:
+                return handled
         command = command or guide.parse_command(tracker.latest_message.get("text") or "")
         if command is not None:
             return commands.run_command(dispatcher, tracker, by_id, command)

@@ -116,6 +116,21 @@ async def test_commands_move_through_the_guide(service, text, entities, step, ex
     assert slots(events)["guide_entry"] == GUIDE.id
 
 
+@pytest.mark.parametrize("intent", ["guide_command", "ask_question", "nlu_fallback"])
+@pytest.mark.parametrize("typed", ["ket o buoc 2", "kẹt ở bước 2 rồi", "bước 2 không được", "bi ket buoc hai"])
+async def test_stuck_at_a_named_step_while_the_guide_is_elsewhere_opens_that_steps_problems(service, typed, intent):
+    action = ActionGuide(service) if intent == "guide_command" else ActionAnswerQuestion(service)
+    messages, events = await run(action, tracker(typed, intent, slots=at_step(3)))
+    assert "Bước 2/3" in messages[0]["text"] and "Chờ mãi không có OTP" in messages[0]["text"], typed
+    assert slots(events) == {"guide_entry": GUIDE.id, "guide_step": 2.0}
+
+
+async def test_a_step_the_guide_does_not_have_is_no_stuck_step(service):
+    messages, events = await run(ActionGuide(service), tracker("ket o buoc 9", "guide_command", slots=at_step(1)))
+    assert "Chờ mãi không có OTP" not in messages[0]["text"]
+    assert slots(events).get("guide_step") in (None, 1.0)
+
+
 async def test_last_step_done_and_stop_close_the_guide(service):
     messages, events = await run(ActionGuide(service), tracker("xong", "guide_command", slots=at_step(3)))
     assert messages[0]["text"].startswith("Xong rồi!") and "Nguồn:" in messages[0]["text"]
