@@ -55,8 +55,8 @@ def short_person_request(message: Message) -> None:
     text = message.get(TEXT) or ""
     if text.startswith("/") or (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != FALLBACK:
         return
-    guesses = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK]
-    best = max(guesses, key=lambda r: float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0), default={})
+    guesses: list[dict] = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK]
+    best: dict = max(guesses, key=lambda r: float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0), default={})
     plain = deaccent(text).lower()
     if (best.get(INTENT_NAME_KEY) != REQUEST_HUMAN or find_ask(text).long or not asks_for_a_person(text)
             or PERSON_REFUSED.search(plain)):
