@@ -104,6 +104,10 @@ def test_communes_with_a_team_are_offered_as_buttons_and_first_among_same_named_
     assert len(match.candidates) == len(directory(data={}).match("tan lap").candidates)  # reordered, nothing lost
     province_only = directory(HANOI_TEAM, data={})
     assert ask_commune(province_only)[1] == [NOT_SURE_BUTTON]  # a province's fallback is no commune's button
+    six = [Team(COMMUNE, place_by_code(COMMUNE, code).label, code, notify=Target("-1"))
+           for code in (4, 8, 25, 70, 91, 541)]
+    assert ask_commune(directory(*six, data={}))[1] == [NOT_SURE_BUTTON]  # too many to read: typed instead
+    assert [b["payload"] for b in ask_commune(directory(*six[:5], data={}))[1][:5]] == [t.label for t in six[:5]]
 
 
 def test_the_ticket_reply_names_the_people_the_cascade_found():

@@ -186,11 +186,19 @@ class Directory:
     def served(self) -> tuple[Commune, ...]:
         """Every commune with a team of its own: the admin page's, then the file's others (the commune question's
         buttons when they are few)."""
-        mapped = [self.by_label(t.label) for t in self.teams if t.kind == COMMUNE]
-        out = {plain_words(c.label): c for c in mapped if c is not None}
+        table = places.gazetteer()
+        mapped = [table.communes.get(t.code) for t in self.teams if t.kind == COMMUNE]
+        out = {plain_words(c.label): self.from_map(c) for c in mapped if c is not None}
         for commune in self.communes:
             out.setdefault(plain_words(commune.label), commune)
         return tuple(out.values())
+
+    def served_if_few(self, limit: int) -> tuple[Commune, ...]:
+        """`served` when at most `limit` communes have a team, else () (without resolving thousands of them)."""
+        if len(self.listed) + sum(t.kind == COMMUNE for t in self.teams) > 2 * limit:  # each is listed at most twice
+            return ()
+        served = self.served
+        return served if len(served) <= limit else ()
 
     def _resolve(self, name: str, province: str, listed: Listed | None) -> Commune:
         label = f"{name}, {province}" if province else name

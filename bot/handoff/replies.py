@@ -53,8 +53,7 @@ def ask_commune(directory: Directory) -> tuple[str, list[dict]]:
     """The one question before a ticket: which commune, so the right team answers."""
     text = ("Để chuyển bạn tới cán bộ hỗ trợ (Tổ công nghệ số cộng đồng) đúng nơi, bạn cho biết bạn ở xã/phường "
             "nào? Bạn gõ tên xã/phường, có dấu hay không dấu đều được, ví dụ: “phường Hoàn Kiếm, Hà Nội”.")
-    communes = list(directory.served)
-    buttons = [commune_button(c) for c in communes] if len(communes) <= MAX_COMMUNE_BUTTONS else []
+    buttons = [commune_button(c) for c in directory.served_if_few(MAX_COMMUNE_BUTTONS)]
     return text, [*buttons, NOT_SURE_BUTTON]
 
 
