@@ -138,8 +138,8 @@ class ActionAnswerQuestion(Action):
     def question_turn(self, turn: Turn) -> Events:
         """Any other message: searched as a question (a typed secret first gets its warning)."""
         searcher = turn.service.searcher()
-        reply = safe_reply(turn.text, lambda q: answer_question(q, searcher, turn.service.thresholds, turn.intent),
-                           searcher.by_id)
+        reply = safe_reply(followup.searched_task(turn.text),  # "chỉ tôi từng bước cài VNeID": "cài VNeID"
+                           lambda q: answer_question(q, searcher, turn.service.thresholds, turn.intent), searcher.by_id)
         return self._reply(turn, reply)
 
     # ---- replying ------------------------------------------------------------------------------------------------

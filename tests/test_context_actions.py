@@ -204,3 +204,9 @@ async def test_without_context_stuck_at_a_step_and_a_follow_up_are_questions_of_
 async def test_without_context_a_question_asking_for_steps_still_starts_its_guide(no_context):
     _, messages = await run(ActionAnswerQuestion(no_context), tracker("chỉ tôi từng bước cấp lại căn cước bị mất"))
     assert "Bước 1/3" in messages[0]["text"]
+
+
+async def test_a_request_to_be_walked_through_a_named_task_walks_through_that_task(service):
+    typed = tracker("chỉ tôi từng bước cấp lại căn cước bị mất", "guide", slots={"last_entry": "vneid-quen-mat-khau"})
+    _, messages = await run(ActionGuide(service), typed)
+    assert "Bước 1/3" in messages[0]["text"] and "Cấp lại thẻ căn cước" in messages[0]["text"]

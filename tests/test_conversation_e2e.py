@@ -61,6 +61,11 @@ def test_a_second_alo_gets_one_line(bot):
     assert len(joined(second)) < len(first) and "\n" not in joined(second)
 
 
+@pytest.mark.parametrize(("n", "ask"), [(1, "gặp người hỗ trợ"), (2, "gap can bo ho tro")])
+def test_the_words_the_bot_tells_residents_to_type_bring_a_person(bot, n, ask):
+    assert "xã/phường nào" in joined(bot.say(ask, f"conv-person-{n}"))
+
+
 def test_a_commune_of_the_map_is_recognised_when_asking_for_a_person(bot):
     assert "xã/phường nào" in joined(bot.say("toi muon gap can bo ho tro", "conv-commune"))
     reply = joined(bot.say("phuong ba dinh ha noi", "conv-commune"))
@@ -68,7 +73,7 @@ def test_a_commune_of_the_map_is_recognised_when_asking_for_a_person(bot):
 
 
 # One of each: typed steps after an answer, a follow-up on it, a person reached from an old-style address.
-FROM_THE_SET = ("cv-001", "cv-037", "cv-074")
+FROM_THE_SET = ("cv-001", "cv-037", "cv-082")
 
 
 @pytest.mark.parametrize("cid", FROM_THE_SET)

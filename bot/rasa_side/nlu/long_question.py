@@ -5,7 +5,8 @@ xã ... có làm lại online được không?" was classified `request_human` (
 got the commune question instead of an answer; a question opening with "Chào em" can look like a greeting.
 For a message long enough to carry a story (bot/core/asking.py), the intents that such words trigger by
 accident are replaced by `ask_question` unless the asking clause itself asks for a person or says
-goodbye. Retrieval then answers only a sure match and otherwise asks back or declines. Button payloads
+goodbye. Retrieval then answers only a sure match and otherwise asks back or declines. A short message that asks
+for a person ("gặp cán bộ hỗ trợ") is request_human even when the classifier was unsure. Button payloads
 ("/intent{...}") are left to Rasa. Runs in the Rasa environment only (no search or model imports).
 """
 
@@ -36,6 +37,30 @@ def asks_for_a_person(text: str) -> bool:
     return bool(PERSON_ASKED.search(deaccent(text).lower()))
 
 
+# A short message that asks for a person ("gặp cán bộ hỗ trợ", "tôi cần người hỗ trợ") is request_human when the
+# classifier was unsure or took it for another intent these words resemble: the bot itself tells residents to type
+# "gặp người hỗ trợ", so it must not hang on NLU confidence. Saying one does not want one keeps the classifier's.
+PERSON_MISFIRES = {"nlu_fallback", "ask_question", "leave_ticket", "out_of_scope", "ask_capabilities"}
+NOT_WANTED = re.compile(r"\b(?:khong|ko|k|chang|cha) (?:can|muon)\b|\bhuy\b")
+REQUEST_HUMAN = "request_human"
+
+
+def person_request_intent(message: Message) -> None:
+    """Set `request_human` on a short typed message that asks for a person, whatever the classifier was unsure of."""
+    text = message.get(TEXT) or ""
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    if text.startswith("/") or intent not in PERSON_MISFIRES or find_ask(text).long:
+        return
+    if asks_for_a_person(text) and not NOT_WANTED.search(deaccent(text).lower()):
+        set_intent(message, REQUEST_HUMAN, 1.0)
+
+
+def asking_intent(message: Message) -> None:
+    """The intent the asking clause decides: a long story's question, or a short request for a person."""
+    story_question_intent(message)
+    person_request_intent(message)
+
+
 def story_question_intent(message: Message) -> None:
     """Set `ask_question` on a long typed message whose intent came from incidental words of its story."""
     text = message.get(TEXT) or ""
@@ -51,6 +76,7 @@ def story_question_intent(message: Message) -> None:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class StoryQuestionClassifier(IntentOverride):
-    """Overrides request_human, greetings and small talk on long messages that ask something else."""
+    """Overrides request_human, greetings and small talk on long messages that ask something else, and an unsure
+    intent on a short message that asks for a person."""
 
-    override = staticmethod(story_question_intent)
+    override = staticmethod(asking_intent)
