@@ -56,7 +56,7 @@ STEP_SHOWN = re.compile(r"\bbuoc \d+/\d+")  # "Bước 2/5:" (bot/replies/guide.
 PERSON = ["can bo", "nhan vien", "ho tro vien", "to cong nghe so", "nguoi ho tro", "chuyen", "ket noi", "tong dai"]
 
 
-# ---- the file ---------------------------------------------------------------------------------------------------------
+# ---- the file ----------------------------------------------------------------------------------------------------
 
 def check(conversations: list[dict]) -> None:
     """Raise ValueError naming the first malformed conversation or turn."""

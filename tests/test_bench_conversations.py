@@ -166,8 +166,9 @@ def _asked(path: Path) -> set[str]:
 
 def test_no_message_is_copied_from_the_eval_or_real_question_sets(data):
     held = set()
-    for path in [*(ROOT / "tests" / "data").glob("real_*.jsonl"), ROOT / "tests" / "data" / "questions.jsonl",
-                 ROOT / "tests" / "data" / "questions_fresh.jsonl", ROOT.parent / "shared" / "eval" / "questions.jsonl"]:
+    ours = ROOT / "tests" / "data"
+    for path in [*ours.glob("real_*.jsonl"), ours / "questions.jsonl", ours / "questions_fresh.jsonl",
+                 ROOT.parent / "shared" / "eval" / "questions.jsonl"]:
         held |= _asked(path)
     assert len(held) > 100  # the repository's own sets at least
     said = {plain(t["say"]) for c in data for t in c["turns"] if "say" in t}
