@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real bench bench-followups bench-load moodbot calibrate clean kb admin db-upgrade lint run-scaled
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load moodbot calibrate clean kb admin db-upgrade lint run-scaled
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 
 eval-real: ## grade a running bot on the real residents' questions by the entry answered [URL=...]
 	$(ACT) -m bench.real --url $(URL) --misses tests/data/real_dev.jsonl tests/data/real_test.jsonl
+
+eval-conversations: index train ## multi-turn conversations over REST on a bot of its own, with and without context; writes bench/conversations.md
+	$(ACT) -m bench.conversations
 
 bench: index train ## accuracy, retrieval baselines, latency and memory; writes bench/ report
 	$(ACT) -m bench.run

@@ -144,13 +144,22 @@ def answered_last_turn(tracker: Tracker) -> str | None:
     return None
 
 
+def context_entry(tracker: Tracker, by_id: dict[str, Entry], right_after: bool = False) -> Entry | None:
+    """The last answer a message may lean on: the `last_entry` slot for a follow-up, only the previous turn's answer
+    for "tiếp" or "kẹt ở bước 2" (`right_after`). The one place that decides: None when BOT_CONVERSATION_CONTEXT is
+    off, so the bot can be measured without the last answer as context (make eval-conversations)."""
+    if not services.settings().conversation_context:
+        return None
+    entry_id = answered_last_turn(tracker) if right_after else tracker.get_slot("last_entry")
+    return by_id.get(str(entry_id)) if entry_id else None
+
+
 def after_answer_turn(
     dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict[str, Entry]
 ) -> list[dict[str, Any]] | None:
     """Right after an answer with steps: "tiếp" / "làm theo" / "ok" start its guide, "kẹt ở bước 3" opens that
     step's common problems (bot/replies/followup.py). None when the message is neither."""
-    last_id = answered_last_turn(tracker)
-    last = by_id.get(last_id) if last_id else None
+    last = context_entry(tracker, by_id, right_after=True)
     reading = followup.read(tracker.latest_message.get("text") or "", last)
     if last is None or reading is None or not last.steps:
         return None

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import commands, services
 from actions.feedback import ActionFeedback
 from actions.questions import BUSY, ActionAnswerQuestion
-from bot.replies import guide
+from bot.replies import followup, guide
 from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,10 @@ class ActionGuide(Action):
             dispatcher.utter_message(text=BUSY)
             return []
         if intent == "guide":
+            typed = next(tracker.get_latest_entity_values("entry_id"), None) is None
+            if typed and followup.names_a_task(tracker.latest_message.get("text") or ""):
+                # "chỉ tôi từng bước cài VNeID": that task's guide (action_answer_question starts it), not the last one
+                return await ActionAnswerQuestion(self._service).run(dispatcher, tracker, domain)
             return self._start(dispatcher, tracker, by_id)
         command = guide.command_from_value(next(tracker.get_latest_entity_values("guide_move"), None))
         if command is None:  # typed: "kẹt ở bước 3" names its step; other words move from the current one

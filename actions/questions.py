@@ -127,7 +127,7 @@ class ActionAnswerQuestion(Action):
 
     def follow_up_turn(self, turn: Turn) -> Events | None:
         """A short follow-up ("có mất phí không?") answered within the last answer's matter."""
-        last = turn.by_id.get(str(turn.tracker.get_slot("last_entry") or ""))
+        last = commands.context_entry(turn.tracker, turn.by_id)
         reading = followup.read(turn.text, last)
         if last is None or reading is None or reading.kind is not followup.Kind.FOLLOW_UP:
             return None
@@ -138,8 +138,8 @@ class ActionAnswerQuestion(Action):
     def question_turn(self, turn: Turn) -> Events:
         """Any other message: searched as a question (a typed secret first gets its warning)."""
         searcher = turn.service.searcher()
-        reply = safe_reply(turn.text, lambda q: answer_question(q, searcher, turn.service.thresholds, turn.intent),
-                           searcher.by_id)
+        reply = safe_reply(followup.searched_task(turn.text),  # "chỉ tôi từng bước cài VNeID": "cài VNeID"
+                           lambda q: answer_question(q, searcher, turn.service.thresholds, turn.intent), searcher.by_id)
         return self._reply(turn, reply)
 
     # ---- replying ------------------------------------------------------------------------------------------------

@@ -165,3 +165,48 @@ def test_a_turn_is_a_chain_of_handlers_each_leaving_what_is_not_its_own(service)
     fee = Turn(CollectingDispatcher(), tracker("có mất phí không?", slots={"last_entry": "vneid-cap-lai"}),
                service(), "có mất phí không?", "ask_question")
     assert action.menu_turn(fee) is None and action.follow_up_turn(fee) is not None
+
+
+@pytest.fixture
+def no_context(service, monkeypatch):
+    """The same bot with BOT_CONVERSATION_CONTEXT=off (make eval-conversations' second run)."""
+    settings = services.settings()
+    monkeypatch.setattr(services, "settings", lambda: Settings(**{**settings.__dict__, "conversation_context": False}))
+    return service
+
+
+def test_the_context_switch_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv("BOT_CONVERSATION_CONTEXT", raising=False)
+    assert Settings.from_env().conversation_context
+    for off in ("off", "0", "FALSE", " no "):
+        monkeypatch.setenv("BOT_CONVERSATION_CONTEXT", off)
+        assert not Settings.from_env().conversation_context
+    monkeypatch.setenv("BOT_CONVERSATION_CONTEXT", "on")
+    assert Settings.from_env().conversation_context
+
+
+@pytest.mark.parametrize("action", [ActionGuide, ActionAnswerQuestion])
+async def test_without_context_go_on_after_an_answer_starts_nothing(no_context, action):
+    events, messages = await run(action(no_context), tracker("tiep", "guide_command",
+                                                             {"last_entry": "vneid-cap-lai"}, ANSWERED))
+    assert "Bước 1" not in messages[0]["text"] and not any(e.get("name") == "guide_entry" for e in events)
+
+
+async def test_without_context_stuck_at_a_step_and_a_follow_up_are_questions_of_their_own(no_context):
+    _, messages = await run(ActionAnswerQuestion(no_context),
+                            tracker("kẹt ở bước 2 rồi", slots={"last_entry": "vneid-cap-lai"}, history=ANSWERED))
+    assert "Không thấy mục Cấp lại" not in messages[0]["text"]
+    _, messages = await run(ActionAnswerQuestion(no_context),
+                            tracker("có mất phí không?", slots={"last_entry": "vneid-cap-lai"}, history=ANSWERED))
+    assert "70.000 đồng" not in messages[0]["text"]
+
+
+async def test_without_context_a_question_asking_for_steps_still_starts_its_guide(no_context):
+    _, messages = await run(ActionAnswerQuestion(no_context), tracker("chỉ tôi từng bước cấp lại căn cước bị mất"))
+    assert "Bước 1/3" in messages[0]["text"]
+
+
+async def test_a_request_to_be_walked_through_a_named_task_walks_through_that_task(service):
+    typed = tracker("chỉ tôi từng bước cấp lại căn cước bị mất", "guide", slots={"last_entry": "vneid-quen-mat-khau"})
+    _, messages = await run(ActionGuide(service), typed)
+    assert "Bước 1/3" in messages[0]["text"] and "Cấp lại thẻ căn cước" in messages[0]["text"]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench import conversations
 from tools.launch import Bot
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,23 @@ def test_a_second_alo_gets_one_line(bot):
     assert len(joined(second)) < len(first) and "\n" not in joined(second)
 
 
+@pytest.mark.parametrize(("n", "ask"), [(1, "gặp người hỗ trợ"), (2, "gap can bo ho tro")])
+def test_the_words_the_bot_tells_residents_to_type_bring_a_person(bot, n, ask):
+    assert "xã/phường nào" in joined(bot.say(ask, f"conv-person-{n}"))
+
+
 def test_a_commune_of_the_map_is_recognised_when_asking_for_a_person(bot):
     assert "xã/phường nào" in joined(bot.say("toi muon gap can bo ho tro", "conv-commune"))
     reply = joined(bot.say("phuong ba dinh ha noi", "conv-commune"))
     assert "Phường Ba Đình" in reply and "Mã yêu cầu của bạn: HT-" in reply, reply
+
+
+# One of each: typed steps after an answer, a follow-up on it, a person reached from an old-style address.
+FROM_THE_SET = ("cv-001", "cv-037", "cv-082")
+
+
+@pytest.mark.parametrize("cid", FROM_THE_SET)
+def test_conversations_of_the_eval_set_pass(bot, cid):
+    conversation = next(c for c in conversations.load() if c["id"] == cid)
+    played = conversations.play(conversation, lambda text: bot.say(text, f"conv-set-{cid}"))
+    assert played.passed, conversations.failures([played])

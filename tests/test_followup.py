@@ -25,7 +25,8 @@ NO_STEPS = make_entry("vneid-la-gi", "VNeID là gì", ["vneid là gì"])
 
 
 @pytest.mark.parametrize("text", ["tiep", "tiếp", "Tiếp đi ạ", "bắt đầu", "lam theo", "ok", "oke nhé",
-                                  "hướng dẫn từng bước", "chi toi tung buoc", "dạ làm sao ạ", "lam tung buoc"])
+                                  "hướng dẫn từng bước", "chi toi tung buoc", "dạ làm sao ạ", "lam tung buoc",
+                                  "lam the nao", "Làm thế nào ạ"])
 def test_go_on_words_start_the_guide_after_an_answer_with_steps(text):
     assert followup.read(text, WITH_STEPS) == followup.Reading(Kind.START_GUIDE)
 
@@ -38,7 +39,8 @@ def test_go_on_words_mean_nothing_after_an_answer_without_steps(text):
 @pytest.mark.parametrize(("text", "step"), [
     ("kẹt ở bước 2 rồi", 2), ("bi ket o buoc 2", 2), ("bước 3 không được", 3), ("buoc 3 ko dc", 3),
     ("đến bước 4 thì báo lỗi", 4), ("bước hai bị lỗi", 2), ("bước cuối không được", 4),
-    ("dạ bác làm đến bước 1 thì không thấy gì", 1),
+    ("dạ bác làm đến bước 1 thì không thấy gì", 1), ("buoc 2 may ko doc duoc the", 2),
+    ("bước 2 nó báo không tìm thấy", 2), ("bước thứ tư chờ mãi ko có mã", 4),
 ])
 def test_stuck_at_a_step_opens_that_step(text, step):
     assert followup.read(text, WITH_STEPS) == followup.Reading(Kind.STUCK, step=step)
@@ -109,3 +111,67 @@ def test_an_unanswerable_follow_up_asks_back_with_the_last_entry_and_a_person(se
     assert reply.declined and reply.reason == "follow_up_clarify"
     payloads = [b["payload"] for b in reply.buttons]
     assert any("vneid-quen-mat-khau" in p for p in payloads) and "/request_human" in payloads
+
+
+def _examples(intent: str) -> list[str]:
+    import yaml
+
+    from bot.core.settings import ROOT
+
+    data = yaml.safe_load((ROOT / "data" / "nlu" / "guide.yml").read_text(encoding="utf-8"))
+    block = next(item for item in data["nlu"] if item["intent"] == intent)
+    return [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
+
+
+def test_a_bare_request_to_be_walked_through_names_no_task():
+    examples = _examples("guide")
+    assert len(examples) > 15 and [e for e in examples if followup.names_a_task(e)] == []
+
+
+@pytest.mark.parametrize("text", ["chỉ tôi từng bước cài VNeID", "chi toi tung buoc cai ung dung vneid voi",
+                                  "hướng dẫn cụ thể cách nộp thuế"])
+def test_a_request_to_be_walked_through_something_names_it(text):
+    assert followup.names_a_task(text)
+
+
+@pytest.mark.parametrize(("text", "own"), [
+    ("đăng ký thành lập doanh nghiệp online làm ở đâu", 7), ("thế nộp ở đâu", 0), ("mất mấy ngày", 0),
+    ("có mất phí không?", 0), ("còn lý lịch tư pháp thì phí bao nhiêu", 4),
+])
+def test_the_words_of_a_follow_up_besides_its_cue(text, own):
+    assert len(followup.own_words(text)) == own
+
+
+FEE = make_entry("vneid-le-phi-tam-tru", "Lệ phí đăng ký tạm trú", ["lệ phí tạm trú bao nhiêu"],
+                 "Lệ phí đăng ký tạm trú là 15.000 đồng, nộp trực tuyến 7.000 đồng.")
+TAM_TRU = make_entry("vneid-dang-ky-tam-tru", "Đăng ký tạm trú trên VNeID", ["đăng ký tạm trú trên vneid"],
+                     "Bạn đăng ký trên điện thoại.", steps=("Chọn Đăng ký tạm trú.", "Gửi hồ sơ và nộp lệ phí."),
+                     related=("vneid-le-phi-tam-tru",))
+
+
+def test_a_follow_up_the_last_entry_cannot_answer_gets_the_related_entry_named_for_it(tmp_path, fake_embedder):
+    index = load_index(build_index([FEE, TAM_TRU], fake_embedder, "fake", tmp_path, progress=False))
+    reply = answer_follow_up("co mat phi ko", TAM_TRU, HybridSearcher(index, fake_embedder), NEVER, aspect="fee")
+    assert reply.entry_id == FEE.id and reply.reason == "follow_up" and "15.000 đồng" in reply.text
+
+
+def test_a_follow_up_with_a_matter_of_its_own_in_another_topic_is_not_dragged_back(searcher):
+    reply = answer_follow_up("kiểm tra hóa đơn thật giả ở đâu", WITH_STEPS, searcher, ALWAYS, aspect="where")
+    assert reply.entry_id == "hoa-don-tra-cuu" and not reply.text.startswith("Về “")
+
+
+def test_a_bare_cue_stays_with_the_last_entry_even_when_a_guess_elsewhere_is_sure(searcher):
+    reply = answer_follow_up("ở đâu?", WITH_STEPS, searcher, ALWAYS, aspect="where")
+    assert reply.entry_id == WITH_STEPS.id
+
+
+@pytest.mark.parametrize(("text", "task"), [
+    ("chi toi tung buoc cai ung dung vneid voi", "cai ung dung vneid voi"),
+    ("Hướng dẫn cụ thể cách nộp thuế trên eTax", "cách nộp thuế trên etax"),
+    ("cầm tay chỉ việc giúp bác liên kết tài khoản an sinh", "liên kết tài khoản an sinh"),
+    ("làm thẻ căn cước cho con, chỉ tôi từng bước", "làm thẻ căn cước cho con"),
+    ("quên mật khẩu vneid", "quên mật khẩu vneid"),  # not a request for steps: as typed
+    ("hướng dẫn từng bước", "hướng dẫn từng bước"),  # nothing left to search: as typed
+])
+def test_a_request_for_steps_is_searched_for_its_task(text, task):
+    assert followup.searched_task(text) == task

@@ -69,6 +69,16 @@ def test_questions_and_other_messages_are_not_commands(text):
     assert parse_command(text) is None
 
 
+@pytest.mark.parametrize("text", ["ko thấy mục đó đâu cả", "không thấy nút gửi", "khong thay gi het",
+                                  "vẫn không vào được", "dạ vẫn không hiện"])
+def test_saying_the_screen_is_not_as_described_is_stuck(text):
+    assert parse_command(text) is Command.STUCK
+
+
+def test_missing_something_named_by_its_topic_is_a_question():
+    assert parse_command("không thấy mục BHYT trên VNeID") is None
+
+
 def test_every_typed_guide_example_in_the_training_data_parses():
     """NLU and the rule-based reader agree: what NLU learns as guide_command, the guide understands."""
     data = yaml.safe_load((ROOT / "data" / "nlu" / "guide.yml").read_text(encoding="utf-8"))

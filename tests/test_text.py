@@ -26,6 +26,8 @@ def test_words_drops_punctuation_and_emoji():
         (["cccd"], ["căn", "cước", "công", "dân"]),
         (["đc"], ["được"]),
         (["vneid"], ["vneid"]),
+        (["quen", "pass", "code", "vneid"], ["quen", "passcode", "vneid"]),  # the passcode, not a password
+        (["pass"], ["mật", "khẩu"]),
     ],
 )
 def test_abbreviations_expand(typed, expected):

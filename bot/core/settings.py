@@ -58,6 +58,10 @@ class Settings:
     # Reverse proxies in front of the admin page (BOT_ADMIN_TRUSTED_PROXIES: addresses or CIDRs, comma-separated):
     # only their X-Forwarded-For is believed (bot/admin/web/clientaddr.py).
     admin_trusted_proxies: tuple[str, ...] = ()
+    # The last answer is context for the next message: typed guide steps right after it, follow-ups on its matter
+    # (actions/commands.context_entry). BOT_CONVERSATION_CONTEXT=off turns that off, to measure the bot without it
+    # (make eval-conversations).
+    conversation_context: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -84,6 +88,8 @@ class Settings:
             admin_url=os.environ.get("BOT_ADMIN_URL", "").strip().rstrip("/"),
             admin_trusted_proxies=tuple(
                 p.strip() for p in os.environ.get("BOT_ADMIN_TRUSTED_PROXIES", "").split(",") if p.strip()),
+            conversation_context=os.environ.get("BOT_CONVERSATION_CONTEXT", "").strip().lower()
+            not in ("0", "off", "false", "no"),
         )
 
 

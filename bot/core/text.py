@@ -60,12 +60,24 @@ def is_accented(token: str) -> bool:
     return deaccent(token) != token
 
 
+# Words residents type in two pieces: "pass code" is the passcode, not a password ("pass") and a code.
+SPLIT_WORDS: dict[tuple[str, str], str] = {("pass", "code"): "passcode"}
+
+
 def expand_abbreviations(tokens: Iterable[str]) -> list[str]:
     """Replace chat abbreviations ('ko', 'đc', 'cccd') with their words, keeping other tokens."""
+    toks = list(tokens)
     out: list[str] = []
-    for tok in tokens:
-        expansion = ABBREVIATIONS.get(deaccent(tok))
-        out.extend(expansion.split() if expansion else [tok])
+    i = 0
+    while i < len(toks):
+        joined = SPLIT_WORDS.get((deaccent(toks[i]), deaccent(toks[i + 1]))) if i + 1 < len(toks) else None
+        if joined:
+            out.append(joined)
+            i += 2
+            continue
+        expansion = ABBREVIATIONS.get(deaccent(toks[i]))
+        out.extend(expansion.split() if expansion else [toks[i]])
+        i += 1
     return out
 
 

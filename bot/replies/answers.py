@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from bot.core.asking import split_asks
 from bot.core.text import plain, short_title, words
 from bot.knowledge.model import TOPICS, Entry, render_answer, source_line
-from bot.replies.followup import contextual_query
+from bot.replies.followup import contextual_query, own_words
 from bot.replies.guide import start_button as guide_start_button
 from bot.replies.topic_words import TOPIC_NAMES, named_topic
 from bot.search.decide import Thresholds, decide
@@ -23,6 +23,7 @@ MAX_BUTTON_TITLE = 40
 CLARIFY_MIN_COVERAGE = 0.6  # most words are ours: worth offering choices rather than a bare decline
 CLARIFY_MIN_COSINE = 0.78
 LOW_CONFIDENCE_MARGIN = 0.02  # answered, but this close to the bar: admins should look at the question
+OWN_MATTER_WORDS = 3  # a follow-up naming this many words of its own may be a new question (answer_follow_up)
 SHORT_QUERY_WORDS = 3  # "bhyt", "quen mk": the best guess, with the next guesses as buttons
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
 LISTEN_BUTTON = {"title": "🔊 Nghe", "payload": "/listen"}  # reads the answer aloud (actions/speak.py)
@@ -153,11 +154,25 @@ ASPECT_MARKS = {
     # not a bare "ngay": folded, "ngay trên ứng dụng" (right on the app) would read as days
     "how_long": re.compile(r"\b(\d+ (ngay|gio|phut|thang|tuan)|ngay lam viec|thoi han|lap tuc|trong vong"
                            r"|trong ngay)\b"),
-    "where": re.compile(r"\b(tai|cong an|ubnd|mot cua|truc tiep|ung dung|trang|cong dich vu cong|gov vn|diem)\b"),
+    "where": re.compile(r"\b(tai|cong an|ubnd|mot cua|truc tiep|ung dung|trang|cong dich vu cong|gov vn|diem"
+                        r"|co quan)\b"),
     "papers": re.compile(r"\b(giay to|mang theo|ho so|can cuoc|cccd|giay|ban sao|anh)\b"),
     "someone_else": re.compile(r"\b(con|tre em|duoi 14|nguoi than|giam ho|cha me|bo me|nguoi dai dien|uy quyen"
                                r"|lam thay|lam ho)\b"),
 }
+# Words (plain form) of an entry's title that make it the entry about one aspect of its related ones.
+TITLE_MARKS = {
+    "fee": re.compile(r"\b(le phi|phi|muc dong|bao nhieu tien)\b"),
+    "how_long": re.compile(r"\b(bao lau|thoi han)\b"),
+    "where": re.compile(r"\b(o dau|noi nop|noi lam)\b"),
+}
+
+
+def _names_aspect(entry: Entry, aspect: str) -> bool:
+    mark = TITLE_MARKS.get(aspect)
+    return bool(mark and mark.search(_plain(entry.title)))
+
+
 def _plain(text: str) -> str:
     return " ".join(plain(w) for w in words(text))
 
@@ -175,15 +190,27 @@ def _aspect_sentences(entry: Entry, aspect: str) -> list[str]:
 def answer_follow_up(text: str, last: Entry, searcher: HybridSearcher, thresholds: Thresholds,
                      aspect: str = "", intent: str = "") -> Reply:
     """A short follow-up ("có mất phí không?", "thế còn cho con tôi?") answered within the last answer's matter
-    before the whole base: a related entry when the question with its context is a sure match for one, else the
-    last entry's own sentences on that aspect, else the question as it stands; unsure, a choice among the last
-    entry and its related ones."""
+    before the whole base, in this order: a related entry the question with its context surely matches; the question
+    alone, when it surely matches an entry of another topic (a new question, not dragged back); the last entry's own
+    sentences on that aspect; a related entry named for the aspect ("Lệ phí đăng ký thường trú, tạm trú"); an entry
+    of the same topic the question with its context surely matches; the question as it stands; unsure, a choice
+    among the last entry and its related ones."""
     context = [last, *(searcher.by_id[r] for r in last.related if r in searcher.by_id)]
     result = searcher.search(contextual_query(text, last))
     decision = decide(result, thresholds, out_of_scope=intent == "out_of_scope")
     top = result.top.entry if result.top else None
-    if decision.answer and top is not None and top.id != last.id and (top in context or top.topic == last.topic):
-        return replace(answer_entry(top, searcher.by_id), confidence=decision.confidence, reason="follow_up")
+    sure = top if decision.answer and top is not None and top.id != last.id else None
+
+    def follow(entry: Entry) -> Reply:
+        return replace(answer_entry(entry, searcher.by_id), confidence=decision.confidence, reason="follow_up")
+
+    if sure is not None and sure in context:
+        return follow(sure)
+    alone = answer_question(text, searcher, thresholds, intent)
+    elsewhere = searcher.by_id.get(alone.entry_id or "")
+    if alone.reason == "answer" and elsewhere is not None and elsewhere not in context and \
+            elsewhere.topic != last.topic and len(own_words(text)) >= OWN_MATTER_WORDS:
+        return alone  # "đăng ký thành lập doanh nghiệp làm ở đâu": a matter of its own, not dragged back
     sentences = _aspect_sentences(last, aspect)
     if sentences:
         body = "\n".join(f"- {s}" for s in sentences[:4])
@@ -191,7 +218,11 @@ def answer_follow_up(text: str, last: Entry, searcher: HybridSearcher, threshold
         buttons = [ask_button(last), HUMAN_BUTTON, *FEEDBACK_BUTTONS][:MAX_BUTTONS]
         return Reply(reply_text, buttons, entry_id=last.id, reason="follow_up_aspect",
                      confidence=decision.confidence)
-    alone = answer_question(text, searcher, thresholds, intent)
+    named = next((e for e in context[1:] if _names_aspect(e, aspect)), None)
+    if named is not None:
+        return follow(named)
+    if sure is not None and sure.topic == last.topic:
+        return follow(sure)
     if not alone.declined:
         return alone
     options = [ask_button(e) for e in context[:3]]

@@ -58,7 +58,9 @@ _STEP = re.compile(r"\bbuoc (?:thu |so )?(\d{1,2}|dau tien|cuoi cung|mot|hai|ba|
 _TROUBLE = re.compile(
     r"\b(ket|mac|loi|bao loi|khong duoc|khong dc|ko duoc|ko dc|k duoc|k dc|kg dc|kh dc|khong lam duoc|khong tiep"
     r"|khong qua|dung lai|dung o|treo|khong hien|khong thay|khong bam|khong nhan|khong vao|that bai|sai"
-    r"|khong biet|khong hieu|bi gi|sao vay|thi sao|lam sao|the nao|chua duoc|van khong|quay mai)\b")
+    r"|khong biet|khong hieu|bi gi|sao vay|thi sao|lam sao|the nao|chua duoc|van khong|quay mai"
+    # "máy không đọc được thẻ", "báo không tìm thấy", "chờ mãi không có mã"
+    r"|khong \w+ duoc|khong tim thay|khong co|cho mai|mai khong)\b")
 
 # Short follow-up questions, by what they ask about the last answer's matter.
 ASPECTS: dict[str, re.Pattern[str]] = {
@@ -75,18 +77,31 @@ ASPECTS: dict[str, re.Pattern[str]] = {
                             r"|con khi|the khi)\b"),
     "how": re.compile(r"^(the|vay|con) (lam sao|lam the nao|thi sao)\b"),
 }
+# Words a follow-up is made of besides its aspect cue: what is left names a matter of its own (own_words).
+_FOLLOW_UP_WORDS = {"thi", "con", "neu", "vay", "phai", "lam", "co", "khong", "duoc", "can", "gi", "bao", "nhieu",
+                    "may", "xong", "het", "ai", "dau", "o", "nao", "sao", "roi", "ma", "la", "nhu", "nua", "tien",
+                    "ngay", "lau", "mat", "phi"} | _LEADING | _TRAILING
+
+
 def _plain_tokens(text: str) -> list[str]:
     tokens = [plain(t) for t in expand_abbreviations(words(text))]
     return [t for part in tokens for t in part.split()]
 
 
-def _trim(tokens: list[str]) -> list[str]:
-    start, end = 0, len(tokens)
-    while start < end - 1 and tokens[start] in _LEADING:
-        start += 1
-    while end - 1 > start and tokens[end - 1] in _TRAILING:
-        end -= 1
-    return tokens[start:end]
+def _trims(tokens: list[str]) -> set[str]:
+    """The message, and every way of dropping politeness words from its ends ("dạ làm thế nào ạ" → "làm thế nào":
+    dropping "nào" and "thế" too would leave a bare "làm")."""
+    starts = [0]
+    while starts[-1] < len(tokens) - 1 and tokens[starts[-1]] in _LEADING:
+        starts.append(starts[-1] + 1)
+    out = set()
+    for start in starts:
+        end = len(tokens)
+        out.add(" ".join(tokens[start:end]))
+        while end - 1 > start and tokens[end - 1] in _TRAILING:
+            end -= 1
+            out.add(" ".join(tokens[start:end]))
+    return out
 
 
 def _step_number(value: str, steps: int) -> int | None:
@@ -108,6 +123,41 @@ def asks_for_steps(text: str) -> bool:
     return bool(STEP_REQUEST.search(" ".join(_plain_tokens(text))))
 
 
+# The words of a bare request to be walked through ("hướng dẫn từng bước cho bác", "cầm tay chỉ từng bước giúp tôi").
+_GUIDE_WORDS = {"huong", "dan", "tung", "buoc", "chi", "mot", "lam", "theo", "bat", "dau", "cam", "tay", "viec",
+                "cham", "thoi", "di", "voi", "nhe", "giup", "cho", "cu", "the", "tiet", "ky", "lai",
+                *_LEADING, *_TRAILING}
+
+
+def names_a_task(text: str) -> bool:
+    """A request to be walked through that also says through what ("chỉ tôi từng bước cài VNeID"): a question to
+    search, not a request for the last answer's guide."""
+    return any(t not in _GUIDE_WORDS for t in _plain_tokens(text))
+
+
+# Words around "từng bước" that belong to the request for steps ("chỉ tôi từng bước", "cầm tay chỉ việc giúp bác").
+_REQUEST_WORDS = {"chi", "huong", "dan", "toi", "bac", "em", "minh", "chau", "giup", "mot", "cam", "tay", "viec",
+                  "lam", "theo", "voi", "nhe", "di", "a", "cu", "the", "tiet", "cham"}
+
+
+def searched_task(text: str) -> str:
+    """What to search for a question that asks to be walked through: the task without the words asking for steps
+    ("chỉ tôi từng bước cài VNeID" → "cài VNeID"), which would only blur the search; other texts as typed."""
+    tokens = words(text)
+    plains = [plain(t) for t in tokens]
+    found = STEP_REQUEST.search(" ".join(plains))
+    if found is None:
+        return text
+    start = " ".join(plains)[: found.start()].count(" ")
+    end = start + found.group(0).count(" ") + 1
+    while start > 0 and plains[start - 1] in _REQUEST_WORDS:
+        start -= 1
+    while end < len(tokens) and plains[end] in _REQUEST_WORDS:
+        end += 1
+    task = tokens[:start] + tokens[end:]
+    return " ".join(task) if len(task) >= 2 else text
+
+
 def read(text: str, last: Entry | None) -> Reading | None:
     """What `text` means after `last` was answered; None when it is a question of its own (search as usual)."""
     if last is None or text.strip().startswith("/"):
@@ -122,7 +172,7 @@ def read(text: str, last: Entry | None) -> Reading | None:
             number = _step_number(step.group(1), len(last.steps))
             if number is not None:
                 return Reading(Kind.STUCK, step=number)
-        if len(tokens) <= MAX_START_WORDS and " ".join(_trim(tokens)) in START_PHRASES:
+        if len(tokens) <= MAX_START_WORDS and _trims(tokens) & START_PHRASES:
             return Reading(Kind.START_GUIDE)
     if len(tokens) > MAX_FOLLOW_UP_WORDS or names_other_topic(text, last):
         return None
@@ -130,6 +180,15 @@ def read(text: str, last: Entry | None) -> Reading | None:
         if pattern.search(folded):
             return Reading(Kind.FOLLOW_UP, aspect=aspect)
     return None
+
+
+def own_words(text: str) -> list[str]:
+    """The words of a follow-up that are neither its aspect cue nor small talk: "đăng ký thành lập doanh nghiệp làm ở
+    đâu" names a matter of its own (6 words), "thế nộp ở đâu" hardly (1)."""
+    folded = " ".join(_plain_tokens(text))
+    for pattern in ASPECTS.values():
+        folded = pattern.sub(" ", folded)
+    return [t for t in folded.split() if t not in _FOLLOW_UP_WORDS]
 
 
 def contextual_query(text: str, last: Entry) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bot.core.text import expand_abbreviations, plain, words
 from bot.knowledge.model import Entry, source_line
+from bot.replies.topic_words import named_topic
 
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
 FEEDBACK_BUTTONS = [
@@ -69,6 +70,8 @@ PHRASES: dict[Command, tuple[str, ...]] = {
         "doc lai buoc nay", "xem lai buoc nay",
     ),
 }
+# A short message during a guide that opens with these says the step's screen is not as described, whatever follows.
+STUCK_OPENINGS = (["khong", "thay"], ["van", "khong"])
 _BY_PHRASE = {phrase: command for command, phrases in PHRASES.items() for phrase in phrases}
 # Politeness and address words around a command ("tiếp đi ạ", "dạ bác bị kẹt rồi") that change nothing.
 _LEADING = {"da", "vang", "u", "uh", "bac", "toi", "em", "minh", "con", "chau", "ad", "cho", "oi"}
@@ -87,7 +90,9 @@ def parse_command(text: str) -> Command | None:
         command = _BY_PHRASE.get(" ".join(candidate))
         if command:
             return command
-    return None
+    if any(candidate[:2] in STUCK_OPENINGS for candidate in _trimmed(tokens)) and named_topic(text) is None:
+        return Command.STUCK  # "ko thấy mục đó đâu cả", "không thấy nút gửi": what this step should show is not there
+    return None  # "không thấy mục BHYT trên VNeID" names what it misses: a question, searched
 
 
 def _trimmed(tokens: list[str]) -> list[list[str]]:

@@ -5,14 +5,9 @@ xã ... có làm lại online được không?" was classified `request_human` (
 got the commune question instead of an answer; a question opening with "Chào em" can look like a greeting.
 For a message long enough to carry a story (bot/core/asking.py), the intents that such words trigger by
 accident are replaced by `ask_question` unless the asking clause itself asks for a person or says
-goodbye. Retrieval then answers only a sure match and otherwise asks back or declines.
-
-The other way round, a short typed request for a person ("cho tôi gặp cán bộ hỗ trợ", "gap can bo xa") that the
-classifier was unsure of (nlu_fallback, request_human its best guess, as words of "hủy yêu cầu gặp cán bộ" pull it
-towards leave_ticket) is `request_human` when its words ask for a person and do not refuse one: without it, the
-resident who typed it got a search's "chưa chắc bạn muốn hỏi điều nào".
-
-Button payloads ("/intent{...}") are left to Rasa. Runs in the Rasa environment only (no search or model imports).
+goodbye. Retrieval then answers only a sure match and otherwise asks back or declines. A short message that asks
+for a person ("gặp cán bộ hỗ trợ") is request_human even when the classifier was unsure. Button payloads
+("/intent{...}") are left to Rasa. Runs in the Rasa environment only (no search or model imports).
 """
 
 from __future__ import annotations
@@ -42,32 +37,33 @@ def asks_for_a_person(text: str) -> bool:
     return bool(PERSON_ASKED.search(deaccent(text).lower()))
 
 
-# "không cần gặp cán bộ nữa", "hủy yêu cầu gặp cán bộ", "chưa muốn gọi tổng đài viên": no person wanted
-PERSON_REFUSED = re.compile(r"\b(?:khong|ko|k|chua|thoi|huy|dung)(?: \w+){0,2} (?:gap|noi chuyen|chuyen|goi|nho|can)\b"
-                            r"|\bhuy\b")
-FALLBACK = "nlu_fallback"
+# A short message that asks for a person ("gặp cán bộ hỗ trợ", "tôi cần người hỗ trợ") is request_human when the
+# classifier was unsure or took it for another intent these words resemble: the bot itself tells residents to type
+# "gặp người hỗ trợ", so it must not hang on NLU confidence. Saying one does not want one keeps the classifier's.
+PERSON_MISFIRES = {"nlu_fallback", "ask_question", "leave_ticket", "out_of_scope", "ask_capabilities"}
+NOT_WANTED = re.compile(r"\b(?:khong|ko|k|chang|cha) (?:can|muon)\b|\bhuy\b"
+                        # "không cần gặp cán bộ nữa", "chưa muốn gọi tổng đài viên", "thôi khỏi gặp"
+                        r"|\b(?:khong|ko|k|chua|thoi|dung)(?: \w+){0,2} (?:gap|noi chuyen|chuyen|goi|nho|can)\b")
+# "làm căn cước có phải gặp cán bộ không": a yes/no question about a person, not a request for one
+YES_NO_QUESTION = re.compile(r"\bco (?:phai|can|bat buoc)\b|\b(?:khong|ko|k|chua|a)\s*\?*$")
 REQUEST_HUMAN = "request_human"
 
 
-def short_person_request(message: Message) -> None:
-    """Set `request_human` on a short typed message the classifier was unsure of (nlu_fallback, request_human its
-    best guess) whose words ask for a person and do not refuse one."""
+def person_request_intent(message: Message) -> None:
+    """Set `request_human` on a short typed message that asks for a person, whatever the classifier was unsure of."""
     text = message.get(TEXT) or ""
-    if text.startswith("/") or (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != FALLBACK:
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    if text.startswith("/") or intent not in PERSON_MISFIRES or find_ask(text).long:
         return
-    guesses: list[dict] = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK]
-    best: dict = max(guesses, key=lambda r: float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0), default={})
-    plain = deaccent(text).lower()
-    if (best.get(INTENT_NAME_KEY) != REQUEST_HUMAN or find_ask(text).long or not asks_for_a_person(text)
-            or PERSON_REFUSED.search(plain)):
-        return
-    set_intent(message, REQUEST_HUMAN, max(0.8, float(best.get(PREDICTED_CONFIDENCE_KEY) or 0.0)))
+    plain = deaccent(text).lower().strip()
+    if asks_for_a_person(text) and not NOT_WANTED.search(plain) and not YES_NO_QUESTION.search(plain):
+        set_intent(message, REQUEST_HUMAN, 1.0)
 
 
-def corrected_intent(message: Message) -> None:
-    """Both corrections: a long story's incidental words, a short person request the classifier was unsure of."""
-    short_person_request(message)
+def asking_intent(message: Message) -> None:
+    """The intent the asking clause decides: a long story's question, or a short request for a person."""
     story_question_intent(message)
+    person_request_intent(message)
 
 
 def story_question_intent(message: Message) -> None:
@@ -86,6 +82,6 @@ def story_question_intent(message: Message) -> None:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class StoryQuestionClassifier(IntentOverride):
     """Overrides request_human, greetings and small talk on long messages that ask something else, and an unsure
-    short request for a person (config.yml names this class; a new one would mean retraining)."""
+    intent on a short message that asks for a person."""
 
-    override = staticmethod(corrected_intent)
+    override = staticmethod(asking_intent)
