@@ -48,6 +48,7 @@ from bot.messengers.zalo_events import (
     user_ref,
     zalo_messages,
 )
+from bot.rasa_side.channels.deadline import limit_action_calls, run_turn
 from bot.rasa_side.channels.rest import APOLOGY
 from bot.rasa_side.channels.validation import MAX_MESSAGE_CHARS
 from bot.rasa_side.channels.zalo_outbox import ZaloOutbox
@@ -108,6 +109,7 @@ class ZaloInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook route, a health route, and a listener that lets replies in flight finish at shutdown."""
+        limit_action_calls()  # built inside Rasa's server: an action call gives up in seconds (channels/deadline.py)
         bp = Blueprint(f"{self.name()}_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -219,7 +221,8 @@ class ZaloInput(InputChannel):
         text: str, event: IncomingEvent, on_new_message: Callable[[UserMessage], Awaitable[Any]],
         metadata: dict[str, Any] | None = None,
     ) -> list[dict]:
-        """One Rasa turn; its replies, or [] when the turn failed (logged with the text masked)."""
+        """One Rasa turn; its replies, or [] when the turn failed (logged with the text masked). A turn still running
+        at the deadline (channels/deadline.py) gives what it said so far and the apology; it runs on unheard."""
         collector = ZaloCollector()
         message = UserMessage(
             text,
@@ -230,7 +233,9 @@ class ZaloInput(InputChannel):
             metadata=metadata,  # the channel's own marker only: nothing from the body rides along
         )
         try:
-            await on_new_message(message)
+            if not await run_turn(on_new_message(message)):
+                log.warning("Rasa turn for Zalo still running at the deadline: answered with the apology")
+                return [*collector.messages, {"text": APOLOGY}]
         except Exception:
             log.exception("Rasa turn failed for Zalo message %r", mask(text))
         return collector.messages
