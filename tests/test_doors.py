@@ -139,6 +139,12 @@ def test_a_door_limits_rasas_wait_for_the_action_server(doors):
     assert requests.get(f"{doors.url}/stub/action_timeout", timeout=5).json() == {"seconds": ACTION_TIMEOUT_S}
 
 
+def test_rasa_checks_action_answers_with_one_validator_and_the_same_verdicts(doors):
+    checked = requests.get(f"{doors.url}/stub/answer_check", timeout=10).json()
+    assert checked["one_validator"] is True and checked["valid"] is True
+    assert "Failed to validate Action server response" in checked["invalid"]  # Rasa's own error, as before
+
+
 # --- Item 1: the relay's own door ------------------------------------------------------------------------------
 
 def test_the_relay_door_speaks_for_telegram_chats_with_the_secret(doors):

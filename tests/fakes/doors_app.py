@@ -6,7 +6,8 @@ RELAY_SECRET like production; a twin without a secret is mounted at /webhooks/re
 BOT_STORE_URL. Replies: "boom…" raises, "silent" answers nothing, "stall" says "stalling" then never ends (a frozen
 action server), anything else -> "echo: <text>".
 GET /stub/received lists what the agent saw: {"sender", "text", "input_channel", "metadata"}; GET /stub/action_timeout
-the seconds Rasa now waits for an action server (bot/rasa_side/channels/deadline.py).
+the seconds Rasa now waits for an action server (bot/rasa_side/channels/deadline.py); GET /stub/answer_check how
+Rasa now checks an action server's answer (bot/rasa_side/channels/answer_check.py).
 """
 
 from __future__ import annotations
@@ -71,6 +72,24 @@ def main(port: int) -> None:
         from rasa.core.actions import action
 
         return response.json({"seconds": action.DEFAULT_REQUEST_TIMEOUT})
+
+    @app.get("/stub/answer_check")
+    async def answer_check(request):
+        """Rasa's check of an action server's answer as the doors left it: a valid answer and an invalid one."""
+        from jsonschema import ValidationError
+        from rasa.core.actions.action import RemoteAction
+
+        action = RemoteAction("action_answer_question", None)
+        valid = {"events": [{"event": "slot", "timestamp": None, "name": "last_entry", "value": "vneid-la-gi"}],
+                 "responses": [{"text": "Trả lời", "buttons": [{"title": "Có", "payload": "/affirm"}]}]}
+        checked = {"one_validator": getattr(RemoteAction._validate_action_result, "_checked_by_one_validator", False),
+                   "valid": action._validate_action_result(valid)}
+        try:
+            action._validate_action_result({"events": "not a list"})
+            checked["invalid"] = "accepted"
+        except ValidationError as err:
+            checked["invalid"] = err.message
+        return response.json(checked)
 
     app.run(host="127.0.0.1", port=port, access_log=False, workers=1)
 
