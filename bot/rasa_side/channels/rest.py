@@ -28,8 +28,8 @@ from sanic.request import Request
 from bot.core.copy import BUSY_APOLOGY
 from bot.core.limits import CLIENT_ADDRESS
 from bot.core.privacy import mask, mask_incoming
-from bot.rasa_side.channels.answer_check import check_answers_with_one_validator
-from bot.rasa_side.channels.deadline import limit_action_calls, run_turn
+from bot.rasa_side.channels.deadline import run_turn
+from bot.rasa_side.channels.server_setup import prepare_rasa_server
 from bot.rasa_side.channels.validation import MAX_BODY_BYTES, Refused, Turn, read_turn, web_conversation_id
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ def door_metadata(request: Request) -> dict[str, str]:
 def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[None]]:
     """Wrap Rasa's message handler so every REST turn ends with at least one reply, within the turn deadline: a turn
     that failed or said nothing gets the apology; one still running at the deadline gets it after what it said."""
-    limit_action_calls()  # a door is built inside Rasa's server: from now on an action call gives up in seconds
-    check_answers_with_one_validator()  # and its answer is checked in 0.3 ms instead of 10-20 (answer_check.py)
+    prepare_rasa_server()  # a door is built inside Rasa's server: action calls time out, answers are checked fast
 
     async def handle(message: UserMessage) -> None:
         in_time = True

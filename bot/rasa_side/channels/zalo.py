@@ -48,9 +48,9 @@ from bot.messengers.zalo_events import (
     user_ref,
     zalo_messages,
 )
-from bot.rasa_side.channels.answer_check import check_answers_with_one_validator
-from bot.rasa_side.channels.deadline import limit_action_calls, run_turn
+from bot.rasa_side.channels.deadline import run_turn
 from bot.rasa_side.channels.rest import APOLOGY
+from bot.rasa_side.channels.server_setup import prepare_rasa_server
 from bot.rasa_side.channels.validation import MAX_MESSAGE_CHARS
 from bot.rasa_side.channels.zalo_outbox import ZaloOutbox
 from bot.rasa_side.channels.zalo_seen import SeenEvents
@@ -110,8 +110,7 @@ class ZaloInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook route, a health route, and a listener that lets replies in flight finish at shutdown."""
-        limit_action_calls()  # built inside Rasa's server: an action call gives up in seconds (channels/deadline.py)
-        check_answers_with_one_validator()  # and its answer is checked without rebuilding the check (answer_check.py)
+        prepare_rasa_server()  # built inside Rasa's server: action calls time out, answers are checked fast
         bp = Blueprint(f"{self.name()}_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
