@@ -170,8 +170,8 @@ def report(result: dict, machine: dict, load: tuple[float, float, float], model_
     lines += ["", "Vectors against torch's (same questions):", "", "| backend | lowest cosine | mean cosine |",
               "|---|---|---|"]
     lines += [f"| {b} | {a['min_cosine']} | {a['mean_cosine']} |" for b, a in result["agreement"].items()]
-    lines += ["", "Serving uses `onnx` (bot/search/onnx_embedder.py, exported at set-up by bot/indexing/e5_onnx.py); `int8` "
-              "is measured as a candidate only and not served (e5_onnx.py says why)."]
+    lines += ["", "Serving uses `onnx` (bot/search/onnx_embedder.py, exported at set-up by bot/indexing/e5_onnx.py); "
+              "`int8` is measured as a candidate only and not served (e5_onnx.py says why)."]
     graded = [r for r in result["rows"] if "real_dev" in r]
     if graded:
         lines += ["", "tests/data/real_dev.jsonl in process, each backend with its own index of knowledge/ "
