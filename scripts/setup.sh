@@ -89,3 +89,6 @@ fi
 # e5 fine-tuned on how residents ask (bot/indexing/finetune.py): about 6 minutes on 2 cores, redone only
 # when the seed entries or the recipe change (the folder is stamped with a hash of its inputs).
 PYTHONPATH=. .venv-actions/bin/python -m bot.indexing.finetune --base "$base_dir" --out "${BOT_MODEL_DIR:-.cache/models/e5-residents}"
+# Its ONNX export for onnxruntime (bot/indexing/e5_onnx.py): queries embedded faster than with torch, the same vectors
+# (checked against torch before it is stamped); about 40 s, redone only when the weights or the exporter change.
+PYTHONPATH=. .venv-actions/bin/python -m bot.indexing.e5_onnx --model "${BOT_MODEL_DIR:-.cache/models/e5-residents}"

@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from tools.launch import free_port, wait_until
 PY_RASA = ROOT / ".venv-rasa" / "bin" / "python"
 RELAY_SECRET = "relay-secret-for-door-tests_0123456789"
 PAGE_ID = "web-0123456789abcdef01234567"
+TURN_DEADLINE_S, ACTION_TIMEOUT_S = 2.0, 1.5
 
 
 @dataclass
@@ -47,7 +49,8 @@ def doors(tmp_path_factory) -> Iterator[Doors]:
     tmp = tmp_path_factory.mktemp("doors")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RELAY_SECRET": RELAY_SECRET,
-           "BOT_STORE_URL": f"sqlite:///{tmp / 'store.db'}"}
+           "BOT_STORE_URL": f"sqlite:///{tmp / 'store.db'}",
+           "BOT_TURN_DEADLINE_S": str(TURN_DEADLINE_S), "BOT_ACTION_TIMEOUT_S": str(ACTION_TIMEOUT_S)}
     log = tmp / "doors.log"
     with log.open("ab") as out:
         proc = subprocess.Popen([str(PY_RASA), "-m", "tests.fakes.doors_app", str(port)],
@@ -116,6 +119,30 @@ def test_the_door_masks_personal_numbers_before_rasa_sees_them(doors):
 def test_a_failing_turn_still_answers(doors):
     r = doors.post("rest", {"sender": "boom-1", "message": "boom"})
     assert r.status_code == 200 and "Xin lỗi" in r.json()[0]["text"]
+
+
+@pytest.mark.parametrize("door, sender, headers", [
+    ("rest", "stall-rest", {}),
+    ("relay", "tg-5550001", {"X-Relay-Secret": RELAY_SECRET}),
+])
+def test_a_turn_that_never_ends_is_answered_at_the_deadline(doors, door, sender, headers):
+    started = time.monotonic()
+    r = doors.post(door, {"sender": sender, "message": "stall"}, **headers)
+    took = time.monotonic() - started
+    assert r.status_code == 200
+    first, apology = (m["text"] for m in r.json())  # what the turn said in time, then the apology
+    assert first == "stalling" and apology.startswith("Xin lỗi, hệ thống đang bận")
+    assert TURN_DEADLINE_S - 0.1 <= took < TURN_DEADLINE_S + 1.5
+
+
+def test_a_door_limits_rasas_wait_for_the_action_server(doors):
+    assert requests.get(f"{doors.url}/stub/action_timeout", timeout=5).json() == {"seconds": ACTION_TIMEOUT_S}
+
+
+def test_rasa_checks_action_answers_with_one_validator_and_the_same_verdicts(doors):
+    checked = requests.get(f"{doors.url}/stub/answer_check", timeout=10).json()
+    assert checked["one_validator"] is True and checked["valid"] is True
+    assert "Failed to validate Action server response" in checked["invalid"]  # Rasa's own error, as before
 
 
 # --- Item 1: the relay's own door ------------------------------------------------------------------------------

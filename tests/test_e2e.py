@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 
+import psutil  # type: ignore[import-untyped]
 import pytest
 import requests
 
@@ -111,6 +113,28 @@ def test_action_server_down_gives_an_apology_not_silence(bot):
     finally:
         bot.start_actions()
     assert "Nguồn: http" in joined(bot.say("quen mk vneid", "e2e-up"))
+
+
+def test_a_frozen_action_server_gets_the_apology_within_10_s(bot):
+    """Alive but not answering (SIGSTOP, as when stuck on a lock): Rasa gives up on the action after
+    BOT_ACTION_TIMEOUT_S and the door apologises, instead of the 5 minutes Rasa 3.6 would wait."""
+    frozen = [psutil.Process(bot.actions.pid), *psutil.Process(bot.actions.pid).children(recursive=True)]
+    for proc in frozen:
+        proc.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        r = requests.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": "e2e-frozen", "message": "quen mk vneid"},
+                          timeout=60)
+        took = time.monotonic() - started
+    finally:
+        for proc in frozen:
+            proc.send_signal(signal.SIGCONT)
+    assert r.status_code == 200
+    assert joined(r.json()).startswith("Xin lỗi, hệ thống đang bận")
+    assert took < 10, f"the apology took {took:.1f} s"
+    assert "Nguồn: http" in joined(bot.say("quen mk vneid", "e2e-frozen"))  # thawed: answers again
+    texts = [e.get("text") for e in bot.tracker("e2e-frozen")["events"] if e.get("event") == "user"]
+    assert texts == ["quen mk vneid", "quen mk vneid"]  # the frozen turn's message was kept
 
 
 def test_unanswered_questions_are_logged_without_personal_numbers(bot):

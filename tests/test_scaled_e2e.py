@@ -3,12 +3,14 @@ servers sharing PostgreSQL's tracker store and Redis's lock store, and two actio
 on PostgreSQL. Real engines: without PostgreSQL, Redis or haproxy this fails (EnginesMissing), it never skips.
 
 The tests run in file order on one set-up: a conversation whose turns land on both Rasa servers keeps its context;
-one Rasa server killed, then started again; one action server stopped, then started again. Figures (start-up,
+one Rasa server killed, then started again; one action server stopped, then started again; one action server frozen
+(SIGSTOP), then thawed. Figures (start-up,
 failover) are printed (`pytest -s`) and written to <workdir>/measured.json."""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import signal
 import threading
@@ -138,3 +140,36 @@ def test_an_action_server_stopped_and_started_again_answers_continue(scaled):
         assert "1. " in text(scaled.say(QUESTION, f"scaled-after-{secrets.token_hex(4)}"))
     assert scaled.served()["actions1"] > during["actions1"]  # back in the rotation
     assert user_texts(scaled, sender) == [QUESTION, "tiep", "tiep", "tiep", "tiep", "tiep"]
+
+
+APOLOGY_START = "Xin lỗi, hệ thống đang bận"
+
+
+def frozen_action_server_run(scaled: Scaled, messages: int = 6) -> dict:
+    """Freeze actions1 (SIGSTOP to its process group: alive, not answering), send `messages` questions one after
+    another from new residents, thaw it; what each got and how long it took."""
+    scaled.wait_status({"actions1", "actions2"}, "UP")
+    group = scaled.procs["actions1"].pid  # its own session (tools/scaled.py): the group is the server and workers
+    down = watch(scaled, "actions1", "DOWN")
+    os.killpg(group, signal.SIGSTOP)
+    outcomes, seconds = [], []
+    try:
+        for _ in range(messages):
+            started = time.monotonic()
+            reply = text(scaled.say(QUESTION, f"scaled-frozen-{secrets.token_hex(4)}", timeout=60))
+            seconds.append(round(time.monotonic() - started, 2))
+            outcomes.append("apology" if reply.startswith(APOLOGY_START) else "answer" if "1. " in reply else reply)
+        scaled.wait_status({"actions1"}, "DOWN", timeout=15)
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    scaled.wait_status({"actions1"}, "UP", timeout=30)
+    return {"outcomes": outcomes, "reply_s": seconds, "down_in_haproxy_s": down.get("s")}
+
+
+def test_a_frozen_action_server_costs_at_most_a_polite_retry_within_10_s(scaled):
+    run = frozen_action_server_run(scaled)
+    MEASURED["actions_frozen"] = run
+    assert max(run["reply_s"]) < 10, run  # Rasa gives up on the frozen server (bot/rasa_side/channels/deadline.py)
+    assert set(run["outcomes"]) <= {"apology", "answer"}, run
+    assert run["outcomes"][-1] == "answer", run  # once HAProxy took it out, actions2 answers
+    assert "1. " in text(scaled.say(QUESTION, f"scaled-thawed-{secrets.token_hex(4)}"))

@@ -23,6 +23,7 @@ from tools.launch import free_port, wait_until
 
 PY_RASA = ROOT / ".venv-rasa" / "bin" / "python"
 APP_ID, OA_SECRET, APP_SECRET = "1234567890123456789", "oa-secret-for-tests", "app-secret-for-tests"
+TURN_DEADLINE_S = 3.0  # above the slowest turn the tests expect an answer from ("slow 2")
 
 
 @dataclass
@@ -50,6 +51,7 @@ def stub(tmp_path_factory) -> Iterator[Stub]:
         **os.environ, "PYTHONPATH": str(ROOT), "ZALO_APP_ID": APP_ID, "ZALO_OA_SECRET_KEY": OA_SECRET,
         "ZALO_APP_SECRET": APP_SECRET, "ZALO_ACCESS_TOKEN": "access-0", "ZALO_REFRESH_TOKEN": "refresh-0",
         "ZALO_TOKEN_FILE": str(tmp / "tokens.json"), "ZALO_API_BASE_URL": server.url, "ZALO_OAUTH_BASE_URL": server.url,
+        "BOT_TURN_DEADLINE_S": str(TURN_DEADLINE_S),
     }
     log = tmp / "stub.log"
     with log.open("ab") as out:
@@ -104,6 +106,14 @@ def test_a_failed_or_silent_turn_gets_an_apology(stub):
     assert stub.texts("1005")[0].startswith("Xin lỗi, hệ thống đang bận")
     stub.hook.post(stub.hook.text("1006", "silent"))
     assert stub.texts("1006")[0].startswith("Xin lỗi, hệ thống đang bận")
+
+
+def test_a_turn_still_running_at_the_deadline_gets_an_apology_in_time(stub):
+    started = time.monotonic()
+    stub.hook.post(stub.hook.text("1099", "slow 30"))  # a frozen action server, as Zalo's resident lives it
+    (apology,) = stub.texts("1099", settle=0.1)
+    assert apology.startswith("Xin lỗi, hệ thống đang bận")
+    assert time.monotonic() - started < TURN_DEADLINE_S + 2
 
 
 def test_follow_gets_the_bots_greeting(stub):

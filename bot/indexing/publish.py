@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from bot.core.settings import Settings
 from bot.knowledge.loader import check_base
 from bot.search.embcache import EmbeddingCache
-from bot.search.embedder import E5Embedder
 from bot.search.index import build_index, current_path
+from bot.search.onnx_embedder import e5_embedder
 from bot.store.knowledge import KnowledgeStore, Release
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,14 @@ class Publisher:
 
     def _model(self):
         if self._embedder is None:
-            self._embedder = E5Embedder(self.settings.model_dir)
+            self._embedder = e5_embedder(self.settings.model_dir)
         return self._embedder, self._model_fingerprint()
 
     def _model_fingerprint(self) -> str:
         if self._fingerprint:
             return self._fingerprint
         if self._embedder is None:
-            self._embedder = E5Embedder(self.settings.model_dir)  # lazy: reading the fingerprint loads nothing
+            self._embedder = e5_embedder(self.settings.model_dir)  # lazy: reading the fingerprint loads nothing
         return getattr(self._embedder, "fingerprint", lambda: self._embedder.name)()
 
     @property

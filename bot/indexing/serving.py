@@ -10,14 +10,15 @@ from bot.core.settings import Settings
 from bot.indexing.follow import ReleaseFollower
 from bot.search.decide import Thresholds
 from bot.search.embcache import EmbeddingCache
-from bot.search.embedder import E5Embedder
+from bot.search.onnx_embedder import e5_embedder
 from bot.search.service import SearchService
 from bot.store.knowledge import KnowledgeStore
 
 
 def search_service(settings: Settings) -> SearchService:
-    """The service for these settings: the fine-tuned model, the calibrated bars, following the live release."""
-    embedder = E5Embedder(settings.model_dir)
+    """The service for these settings: the fine-tuned model (its ONNX export when set-up made one:
+    bot/search/onnx_embedder.py), the calibrated bars, following the live release."""
+    embedder = e5_embedder(settings.model_dir)
     fingerprint = embedder.fingerprint()
     follower = ReleaseFollower(KnowledgeStore.open(settings.store_url), settings.index_dir, embedder, fingerprint,
                                EmbeddingCache(settings.cache_dir / "embeddings.sqlite", fingerprint))

@@ -28,6 +28,7 @@ from bot.core.localtime import local_text
 from bot.core.settings import Settings
 from bot.indexing.publish import Publisher
 from bot.search.embedder import E5Embedder
+from bot.search.onnx_embedder import e5_embedder
 from bot.store.accounts import Accounts
 from bot.store.knowledge import KnowledgeStore
 from bot.store.question_log import Events
@@ -122,7 +123,7 @@ def create_app(settings: Settings, store: KnowledgeStore | None = None, embedder
     if reason:
         raise NotReady(reason)
     grouping_embedder = embedder or E5Embedder(settings.base_model_dir)  # loaded on first use only
-    embedder = embedder or E5Embedder(settings.model_dir)
+    embedder = embedder or e5_embedder(settings.model_dir)  # its ONNX export when set-up made one, as serving
     templates = _templates()
     admin = Admin(settings=settings, store=store, accounts=accounts, events=Events(store.engine),
                   publisher=publisher or Publisher(store, settings, embedder=embedder), embedder=embedder,

@@ -1,7 +1,8 @@
 """The public REST door, /webhooks/rest/webhook (the web chat page and REST clients such as graders): bodies of at
 most 64 KB and sane nesting, a required `sender` of a safe charset, namespaced to `web-…` so it can only ever
 address a web conversation; client `metadata` and `input_channel` are dropped; personal numbers are masked on the
-way in; a turn that produced no reply (action server down, an error inside Rasa) gets a short apology.
+way in; a turn that produced no reply (action server down, an error inside Rasa) gets a short apology, and so does
+a turn still running after the deadline (action server frozen: bot/rasa_side/channels/deadline.py).
 
 `DoorInput` is the shared machinery; the Telegram relay's authenticated door (bot/rasa_side/channels/relay.py) is
 another one.
@@ -27,6 +28,8 @@ from sanic.request import Request
 from bot.core.copy import BUSY_APOLOGY
 from bot.core.limits import CLIENT_ADDRESS
 from bot.core.privacy import mask, mask_incoming
+from bot.rasa_side.channels.deadline import run_turn
+from bot.rasa_side.channels.server_setup import prepare_rasa_server
 from bot.rasa_side.channels.validation import MAX_BODY_BYTES, Refused, Turn, read_turn, web_conversation_id
 
 log = logging.getLogger(__name__)
@@ -52,15 +55,20 @@ def door_metadata(request: Request) -> dict[str, str]:
 
 
 def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[None]]:
-    """Wrap Rasa's message handler so every REST turn ends with at least one reply."""
+    """Wrap Rasa's message handler so every REST turn ends with at least one reply, within the turn deadline: a turn
+    that failed or said nothing gets the apology; one still running at the deadline gets it after what it said."""
+    prepare_rasa_server()  # a door is built inside Rasa's server: action calls time out, answers are checked fast
 
     async def handle(message: UserMessage) -> None:
+        in_time = True
         try:
-            await on_new_message(message)
+            in_time = await run_turn(on_new_message(message))
         except Exception:  # Rasa would log the raw text; log it masked and still answer
             log.exception("turn failed for message %r", mask(message.text or ""))
+        if not in_time:
+            log.warning("turn still running at the deadline: answered with the apology")
         out = message.output_channel
-        if isinstance(out, CollectingOutputChannel) and not out.messages:
+        if isinstance(out, CollectingOutputChannel) and (not in_time or not out.messages):
             await out.send_text_message(message.sender_id, APOLOGY)
 
     return handle

@@ -48,7 +48,9 @@ from bot.messengers.zalo_events import (
     user_ref,
     zalo_messages,
 )
+from bot.rasa_side.channels.deadline import run_turn
 from bot.rasa_side.channels.rest import APOLOGY
+from bot.rasa_side.channels.server_setup import prepare_rasa_server
 from bot.rasa_side.channels.validation import MAX_MESSAGE_CHARS
 from bot.rasa_side.channels.zalo_outbox import ZaloOutbox
 from bot.rasa_side.channels.zalo_seen import SeenEvents
@@ -108,6 +110,7 @@ class ZaloInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook route, a health route, and a listener that lets replies in flight finish at shutdown."""
+        prepare_rasa_server()  # built inside Rasa's server: action calls time out, answers are checked fast
         bp = Blueprint(f"{self.name()}_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -219,7 +222,8 @@ class ZaloInput(InputChannel):
         text: str, event: IncomingEvent, on_new_message: Callable[[UserMessage], Awaitable[Any]],
         metadata: dict[str, Any] | None = None,
     ) -> list[dict]:
-        """One Rasa turn; its replies, or [] when the turn failed (logged with the text masked)."""
+        """One Rasa turn; its replies, or [] when the turn failed (logged with the text masked). A turn still running
+        at the deadline (channels/deadline.py) gives what it said so far and the apology; it runs on unheard."""
         collector = ZaloCollector()
         message = UserMessage(
             text,
@@ -230,7 +234,9 @@ class ZaloInput(InputChannel):
             metadata=metadata,  # the channel's own marker only: nothing from the body rides along
         )
         try:
-            await on_new_message(message)
+            if not await run_turn(on_new_message(message)):
+                log.warning("Rasa turn for Zalo still running at the deadline: answered with the apology")
+                return [*collector.messages, {"text": APOLOGY}]
         except Exception:
             log.exception("Rasa turn failed for Zalo message %r", mask(text))
         return collector.messages
