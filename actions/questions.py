@@ -14,10 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import commands, menus, screenshot, services
 from bot.core import limits
 from bot.knowledge.model import Entry, topic_of
-from bot.replies import followup, guide, topic_menu
+from bot.replies import followup, guide, topic_menu, vague
 from bot.replies.answers import Reply, answer_entry, answer_follow_up, answer_question
 from bot.replies.question_flood import keeps_text
 from bot.replies.safe_reply import safe_reply
+from bot.replies.safety import notice_for
 from bot.search.service import SearchService
 from bot.store import offload
 from bot.team.mode import notes_message
@@ -119,7 +120,7 @@ class ActionAnswerQuestion(Action):
         if topic_menu.has_nothing_to_read(turn.text):
             shown = topic_menu.nothing_to_read_reply()
         elif (topic := topic_menu.bare_topic(turn.text)) is not None:
-            shown = topic_menu.menu(topic, self._tasks(topic, turn.by_id))
+            shown = topic_menu.menu(topic, self._tasks(topic, turn), about=topic_menu.subject_named(turn.text))
         else:
             return None
         turn.dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
@@ -135,6 +136,17 @@ class ActionAnswerQuestion(Action):
         return self._reply(turn, answer_follow_up(turn.text, last, searcher, turn.service.thresholds,
                                                   reading.aspect, turn.intent))
 
+    def vague_turn(self, turn: Turn) -> Events | None:
+        """A topic and a trouble named, no task ("vneid của tôi bị lỗi rồi"): the topic's menu as a question back, even
+        where the search would be sure of an entry (a typed secret goes to question_turn, for its warning)."""
+        if notice_for(turn.text) is not None:
+            return None
+        topic = vague.vague_topic(turn.text, turn.service.searcher().lexical.share)
+        if topic is None:
+            return None
+        self._log("clarify", turn.text, None, topic, None, turn.tracker)
+        return self._vague_menu(turn, topic)
+
     def question_turn(self, turn: Turn) -> Events:
         """Any other message: searched as a question (a typed secret first gets its warning)."""
         searcher = turn.service.searcher()
@@ -148,12 +160,12 @@ class ActionAnswerQuestion(Action):
         """Record the outcome, then say it: a vague problem's menu, a guide for "từng bước", or the reply itself."""
         dispatcher, tracker, text, by_id = turn.dispatcher, turn.tracker, turn.text, turn.by_id
         self._record(reply, text, turn.intent, tracker)
-        unsure = reply.declined or reply.reason == "low_confidence"  # a sure answer to a named task stands
-        topic = topic_menu.vague_problem(text) if unsure and reply.reason != "follow_up_clarify" else None
-        if topic is not None:  # "app vneid cứ báo gì đó không vào được": in scope, just unnamed
-            shown = topic_menu.menu(topic, self._tasks(topic, by_id), vague=True)
-            dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
-            return [SlotSet("offered", shown.offered)]
+        # A trouble in a topic the search could not answer nor ask back about: the topic's menu rather than a decline.
+        # An answer, even an unsure one, and the search's own question back (its closest entries) stand.
+        declined = reply.declined and reply.reason not in ("clarify", "follow_up_clarify")
+        topic = vague.troubled_topic(text) if declined else None
+        if topic is not None:
+            return self._vague_menu(turn, topic)
         entry = by_id.get(reply.entry_id or "")
         if entry is not None and entry.steps and reply.reason == "answer" and followup.asks_for_steps(text):
             return commands.start_guide(dispatcher, entry)  # "chỉ tôi từng bước …": step 1, not the whole list
@@ -169,10 +181,20 @@ class ActionAnswerQuestion(Action):
             events += commands.state_events(None)
         return events
 
+    def _vague_menu(self, turn: Turn, topic: str) -> Events:
+        shown = topic_menu.menu(topic, self._tasks(topic, turn), vague=True, about=topic_menu.subject_named(turn.text))
+        turn.dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
+        return [SlotSet("offered", shown.offered)]
+
     @staticmethod
-    def _tasks(topic: str, by_id: dict[str, Entry]) -> list[Entry]:
-        return topic_menu.ranked_tasks(topic, by_id, menus.defaults().get(topic, []), menus.asked(),
-                                       menus.pinned(topic))
+    def _tasks(topic: str, turn: Turn) -> list[Entry]:
+        """The topic's menu, narrowed to the subject the message names, if any ("app etax", "thẻ bhyt trên vneid")."""
+        ranked = topic_menu.ranked_tasks(topic, turn.by_id, menus.defaults().get(topic, []), menus.asked(),
+                                         menus.pinned(topic))
+        searcher = turn.service.searcher()
+        scores = searcher.lexical.scores(turn.text).tolist()
+        closeness = dict(zip((e.id for e in searcher.entries), scores, strict=True))
+        return topic_menu.narrowed(topic, turn.text, turn.by_id, ranked, closeness)
 
     @staticmethod
     def _guide_still_open(dispatcher: CollectingDispatcher, tracker: Tracker, by_id: dict) -> list[dict[str, Any]]:
@@ -191,12 +213,19 @@ class ActionAnswerQuestion(Action):
             return
         outcome = ("clarify" if reply.reason == "clarify" else "declined") if reply.declined else (
             "low_confidence" if reply.reason == "low_confidence" else "answered")
+        ActionAnswerQuestion._log(outcome, text, reply.entry_id, topic_of(reply.entry_id or ""), reply.confidence,
+                                  tracker)
+
+    @staticmethod
+    def _log(outcome: str, text: str, entry_id: str | None, topic: str | None, confidence: float | None,
+             tracker: Tracker) -> None:
+        """One question in the store's log; the (masked) text kept when the bot was not sure."""
         if outcome != "answered" and not keeps_text(limits.shared(), tracker.sender_id,
                                                     limits.client_address(tracker.latest_message.get("metadata"))):
             text = ""  # one sender's flood is counted, not kept for the unanswered list (bot/replies/question_flood.py)
         # off the reply's path: a locked or unreachable store costs the statistics, never the answer
         offload.in_background("question log", lambda: services.events().record_question(
-            outcome, text, reply.entry_id, topic_of(reply.entry_id or ""), reply.confidence))
+            outcome, text, entry_id, topic, confidence))
 
 
 # The order of a turn: helper login is checked in run, before the service is needed.
@@ -207,5 +236,6 @@ CHAIN: tuple[Handler, ...] = (
     ActionAnswerQuestion.button_turn,
     ActionAnswerQuestion.menu_turn,
     ActionAnswerQuestion.follow_up_turn,
+    ActionAnswerQuestion.vague_turn,
     ActionAnswerQuestion.question_turn,
 )

@@ -9,8 +9,9 @@ a decline is the honest reply; reported apart from both). Every reply falls in e
 - declined: an honest "I don't know" (for an answerable question: a miss, but not a harm);
 - wrong: answered with another entry, a confident wrong answer (the outcome that harms residents).
 
-`python -m bench.real tests/data/real_dev.jsonl` grades in process (search + decision, no Rasa);
-`--url` grades a running bot over REST, Rasa's NLU included.
+`python -m bench.real tests/data/real_dev.jsonl` grades in process (search + decision, no Rasa); `--action` grades
+through the whole action in process (the topic menus for bare topic words and vague problems included, as
+bench/vague.py runs it); `--url` grades a running bot over REST, Rasa's NLU included.
 """
 
 from __future__ import annotations
@@ -96,6 +97,27 @@ def in_process(items: list[dict]) -> list[Outcome]:
     return out
 
 
+def in_action(items: list[dict]) -> list[Outcome]:
+    """Grade with ActionAnswerQuestion in process: what a resident gets once the action's handlers have had their say
+    (a vague problem's menu replaces the search's answer), still without Rasa's NLU."""
+    import asyncio
+
+    from bench.vague import action_in_process
+    from bot.store import offload
+
+    async def grade() -> list[Outcome]:
+        ask, out = action_in_process(), []
+        for it in items:
+            events, messages, _ = await ask(it["q"])
+            answered = next((e["value"] for e in events if e.get("name") == "last_entry" and e.get("value")), None)
+            offered = [e for m in messages for e in map(_button_entry, m.get("buttons") or []) if e]
+            out.append(_outcome(it, answered, [] if answered else offered))
+        offload.settle()
+        return out
+
+    return asyncio.run(grade())
+
+
 def _button_entry(button: dict) -> str | None:
     payload = button.get("payload") or ""
     if not payload.startswith("/ask_question"):
@@ -169,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("questions", type=Path, nargs="+")
     ap.add_argument("--url", help="grade a running bot over REST instead of in process")
+    ap.add_argument("--action", action="store_true", help="grade through the whole action in process")
     ap.add_argument("--misses", action="store_true", help="print every wrong answer and decline")
     args = ap.parse_args(argv)
     for path in args.questions:
@@ -179,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
             titles = {e.title: e.id for e in load_entries(ROOT / "knowledge")}
             outcomes = over_rest(args.url, items, titles)
+        elif args.action:
+            outcomes = in_action(items)
         else:
             outcomes = in_process(items)
         if args.misses:

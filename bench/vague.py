@@ -11,7 +11,10 @@ knowledge/menus/topic_tasks.yml, as before a log exists). Every reply falls in o
 - asked back, wrong tasks: buttons with entries, none of them in `tasks`;
 - declined: no entry buttons at all (the "out of scope" reply or a bare handoff).
 
-Writes bench/vague.md.
+Three kinds, by the id's first letter: `b` a bare topic word and `v` a vague problem (topic and trouble named, no task:
+right = asked back with a right task), `t` a message that does name a task besides a trouble word ("vao dvc khong
+duoc", "vneid bi loi khong nhan duoc otp": right = the right entry answered, or asked back with it). The goal is on
+`b` and `v` together. Writes bench/vague.md.
 """
 
 from __future__ import annotations
@@ -35,6 +38,13 @@ OUT = ROOT / "bench" / "vague.md"
 OUTCOMES = ("asked back, right task", "answered (right entry)", "answered (other entry)", "asked back, wrong tasks",
             "declined")
 GOAL = 0.9
+KINDS = {"b": "bare topic words", "v": "vague problems", "t": "trouble with a named task"}
+RIGHT = {"b": {OUTCOMES[0]}, "v": {OUTCOMES[0]}, "t": {OUTCOMES[0], OUTCOMES[1]}}
+
+
+def is_right(row: dict) -> bool:
+    """Whether a reply is what its kind needs (see the module's docstring)."""
+    return row["outcome"] in RIGHT[row["id"][0]]
 
 
 def load(path: Path = DATA) -> list[dict]:
@@ -70,11 +80,13 @@ def classify(item: dict, events: list[dict], messages: list[dict]) -> tuple[str,
     return ("asked back, right task" if right else "asked back, wrong tasks"), ", ".join(offered)
 
 
-async def run(items: list[dict]) -> list[dict]:
+def action_in_process():
+    """ActionAnswerQuestion over this checkout's serving search, with a throwaway store for the question log, menu
+    counts and pins (menus in their default order), and the search's reason for each reply: an async function
+    text -> (events, messages, reason)."""
     from actions import services
     from actions.questions import ActionAnswerQuestion
     from bot.indexing.serving import search_service
-    from bot.store import offload
     from bot.store.question_log import Events
 
     settings = Settings.from_env()
@@ -94,28 +106,43 @@ async def run(items: list[dict]) -> list[dict]:
 
     logging.getLogger("actions.questions").addHandler(Reasons())
     logging.getLogger("actions.questions").setLevel(logging.INFO)
+
+    async def ask(text: str) -> tuple[list[dict], list[dict], str]:
+        dispatcher, reasons[:] = CollectingDispatcher(), []
+        events = await action.run(dispatcher, tracker(text), {})
+        return events, dispatcher.messages, reasons[-1] if reasons else "menu"
+
+    return ask
+
+
+async def run(items: list[dict]) -> list[dict]:
+    from bot.store import offload
+
+    ask = action_in_process()
     rows = []
     for item in items:
-        dispatcher, reasons[:] = CollectingDispatcher(), []
-        events = await action.run(dispatcher, tracker(item["q"]), {})
-        outcome, detail = classify(item, events, dispatcher.messages)
-        rows.append({**item, "outcome": outcome, "detail": detail, "reason": reasons[-1] if reasons else "menu"})
+        events, messages, reason = await ask(item["q"])
+        outcome, detail = classify(item, events, messages)
+        rows.append({**item, "outcome": outcome, "detail": detail, "reason": reason})
     offload.settle()
     return rows
 
 
 def report(rows: list[dict]) -> list[str]:
-    kinds = {"bare topic words": [r for r in rows if r["id"].startswith("b")],
-             "vague problems": [r for r in rows if r["id"].startswith("v")], "all": rows}
+    kinds = {name: [r for r in rows if r["id"][0] == k] for k, name in KINDS.items()}
+    kinds["bare and vague (the goal)"] = [r for r in rows if r["id"][0] in "bv"]
+    kinds["all"] = rows
     lines = ["# Vague problems and bare topic words (issue 12)", "",
              f"`python -m bench.vague` over tests/data/vague.jsonl ({len(rows)} messages). Goal: at least "
-             f"{GOAL:.0%} asked back with a button for a right task, none declined.", "",
-             "| Messages | n | " + " | ".join(OUTCOMES) + " |", "|---|---|" + "---|" * len(OUTCOMES)]
+             f"{GOAL:.0%} of the bare topic words and vague problems asked back with a button for a right task, none "
+             "declined. Messages naming a task are right when answered with a right entry or asked back with one.", "",
+             "| Messages | n | right | " + " | ".join(OUTCOMES) + " |", "|---|---|---|" + "---|" * len(OUTCOMES)]
     for name, subset in kinds.items():
         c, n = Counter(r["outcome"] for r in subset), max(1, len(subset))
-        lines.append(f"| {name} | {len(subset)} | " + " | ".join(f"{c[o]} ({100 * c[o] / n:.0f}%)" for o in OUTCOMES)
-                     + " |")
-    misses = [r for r in rows if r["outcome"] != OUTCOMES[0]]
+        good = sum(map(is_right, subset))
+        lines.append(f"| {name} | {len(subset)} | {good} ({100 * good / n:.0f}%) | "
+                     + " | ".join(f"{c[o]} ({100 * c[o] / n:.0f}%)" for o in OUTCOMES) + " |")
+    misses = [r for r in rows if not is_right(r)]
     lines += ["", f"## Misses ({len(misses)})", ""]
     if misses:
         lines += ["| id | message | outcome | search's reason | offered / answered |", "|---|---|---|---|---|"]
@@ -130,7 +157,8 @@ def main() -> int:
     lines = report(rows)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
-    right = sum(r["outcome"] == OUTCOMES[0] for r in rows) / max(1, len(rows))
+    goal = [r for r in rows if r["id"][0] in "bv"]
+    right = sum(map(is_right, goal)) / max(1, len(goal))
     declined = sum(r["outcome"] == "declined" for r in rows)
     return 0 if right >= GOAL and declined == 0 else 1
 

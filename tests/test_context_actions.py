@@ -154,7 +154,7 @@ def test_a_turn_is_a_chain_of_handlers_each_leaving_what_is_not_its_own(service)
     from actions.questions import CHAIN, Turn
 
     assert [h.__name__ for h in CHAIN] == ["screenshot_turn", "guide_turn", "after_answer_turn", "button_turn",
-                                           "menu_turn", "follow_up_turn", "question_turn"]
+                                           "menu_turn", "follow_up_turn", "vague_turn", "question_turn"]
     action = ActionAnswerQuestion(service)
     bare = Turn(CollectingDispatcher(), tracker("vneid"), service(), "vneid", "ask_question")
     assert [h(action, bare) is None for h in CHAIN[:4]] == [True] * 4 and action.follow_up_turn(bare) is None

@@ -34,21 +34,6 @@ def test_a_topic_with_a_task_or_no_topic_is_not_bare(text):
     assert topic_menu.bare_topic(text) is None
 
 
-@pytest.mark.parametrize(("text", "topic"), [
-    ("cái app vneid cứ hiện thông báo gì đó rồi không cho vào", "vneid"),
-    ("vneid bi loi roi ko vao dc", "vneid"),
-    ("bhyt của tôi bị sao ấy", "suc-khoe"),
-    ("trang dich vu cong truc trac", "dich-vu-cong"),
-])
-def test_a_vague_problem_names_its_topic(text, topic):
-    assert topic_menu.vague_problem(text) == topic
-
-
-@pytest.mark.parametrize("text", ["vneid là gì", "hôm nay trời mưa không vào được nhà", "cách tra cứu hóa đơn"])
-def test_no_trouble_or_no_topic_is_not_vague(text):
-    assert topic_menu.vague_problem(text) is None
-
-
 @pytest.mark.parametrize(("text", "nothing"), [("?", True), ("???", True), ("😀", True), ("👍👍", True), ("...", True),
                                                ("[sticker]", False), ("alo", False)])
 def test_nothing_to_read(text, nothing):
@@ -64,6 +49,42 @@ def test_menu_order_is_pins_then_most_asked_then_defaults():
                                      pinned=["vneid-quen-mat-khau", "hoa-don-tra-cuu", "no-such-entry"])
     assert [e.id for e in pinned][:2] == ["vneid-quen-mat-khau", "vneid-mat-dien-thoai"]
     assert all(e.topic == "vneid" for e in pinned)
+
+
+NARROW = {e.id: e for e in [
+    make_entry("hoa-don-tra-cuu", "Tra cứu hóa đơn", ["tra cứu hóa đơn"]),
+    make_entry("hoa-don-la-gi", "Hóa đơn điện tử là gì", ["hddt la gi"]),
+    make_entry("hoa-don-etax-cai-dat", "Cài ứng dụng eTax Mobile", ["tải etax ở đâu"]),
+    make_entry("hoa-don-etax-nop-thue", "Nộp thuế trên eTax Mobile", ["nop thue etax"]),
+    make_entry("hoa-don-etax-dang-nhap-vneid", "Đăng nhập eTax Mobile bằng VNeID", ["etax dang nhap vneid"]),
+    make_entry("suc-khoe-kiem-tra-han-the", "Kiểm tra hạn thẻ BHYT", ["the bhyt con han khong"]),
+    make_entry("suc-khoe-cap-nhat-the-bhyt", "Cập nhật thẻ BHYT trên VNeID", ["the bhyt tren vneid sai"]),
+    make_entry("vneid-tich-hop-bhyt", "Tích hợp thẻ BHYT vào VNeID", ["tich hop bhyt vao vneid"]),
+    make_entry("vneid-quen-mat-khau", "Quên mật khẩu VNeID", ["quen mk vneid"]),
+]}
+
+
+def test_a_subject_named_narrows_the_menu_to_its_entries_in_the_menus_order_then_by_closeness():
+    ranked = topic_menu.ranked_tasks("hoa-don", NARROW, ["hoa-don-tra-cuu", "hoa-don-la-gi",
+                                                         "hoa-don-etax-dang-nhap-vneid"], asked={})
+    closeness = {"hoa-don-etax-nop-thue": 2.0, "hoa-don-etax-cai-dat": 5.0}
+    tasks = topic_menu.narrowed("hoa-don", "app etax của tôi bị sao ấy", NARROW, ranked, closeness)
+    assert [e.id for e in tasks] == ["hoa-don-etax-dang-nhap-vneid", "hoa-don-etax-cai-dat", "hoa-don-etax-nop-thue",
+                                     "hoa-don-tra-cuu", "hoa-don-la-gi"]
+    assert topic_menu.subject_named("app etax của tôi bị sao ấy") == "eTax Mobile"
+    assert topic_menu.narrowed("hoa-don", "hóa đơn bị lỗi", NARROW, ranked, closeness) == ranked  # the topic alone
+
+
+def test_a_second_topic_named_narrows_the_menu_to_entries_naming_both():
+    ranked = topic_menu.ranked_tasks("suc-khoe", NARROW, ["suc-khoe-kiem-tra-han-the"], asked={})
+    tasks = topic_menu.narrowed("suc-khoe", "thẻ bhyt trên vneid có vấn đề", NARROW, ranked, {})
+    assert [e.id for e in tasks] == ["suc-khoe-cap-nhat-the-bhyt", "vneid-tich-hop-bhyt", "suc-khoe-kiem-tra-han-the"]
+    assert topic_menu.subject_named("thẻ bhyt trên vneid có vấn đề") == ""
+
+
+def test_the_vague_menu_names_the_subject():
+    shown = topic_menu.menu("hoa-don", [NARROW["hoa-don-etax-cai-dat"]], vague=True, about="eTax Mobile")
+    assert shown.text.startswith("Bạn đang gặp vấn đề với eTax Mobile phải không?")
 
 
 def test_before_any_log_the_default_order_is_used():

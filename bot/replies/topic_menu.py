@@ -1,5 +1,6 @@
-"""When residents cannot say what is wrong: a topic named without a task gets a short question back and the topic's
-most asked tasks as buttons; a message with nothing to read ("?", an emoji) gets one line and the main topics.
+"""When residents cannot say what is wrong: a topic named without a task (a bare topic word here, a vague problem by
+bot/replies/vague.py) gets a short question back and the topic's most asked tasks as buttons, narrowed to the subject
+it names ("vssid", "app etax"); a message with nothing to read ("?", an emoji) gets one line and the main topics.
 
 Pure. Which tasks, in which order: an admin's pinned order first, then the entries most answered in the question log,
 then the default order of knowledge/menus/topic_tasks.yml (used alone before there is a log). The caller supplies
@@ -8,6 +9,7 @@ the counts and the pins (actions/questions.py reads them from the store).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +19,15 @@ import yaml
 
 from bot.knowledge.model import TOPICS, Entry
 from bot.replies.answers import ask_button
-from bot.replies.topic_words import TOPIC_WORDS, folded, named_topic
+from bot.replies.topic_words import (
+    SUBJECTS,
+    TOPIC_WORDS,
+    folded,
+    named_subjects,
+    named_topic,
+    named_topics,
+    without_subjects,
+)
 
 MENU_SIZE = 4  # with "Gặp người hỗ trợ": five buttons, Zalo's limit
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
@@ -30,11 +40,6 @@ TOPIC_BUTTON_TITLES = {"vneid": "VNeID", "suc-khoe": "Sổ sức khỏe, BHYT", 
 _FILLER = {"app", "ung", "dung", "cai", "vu", "ve", "hoi", "oi", "a", "ah", "ad", "sao", "the", "nao", "ha",
            "nhe", "voi", "giup", "toi", "minh", "em", "bac", "cho", "phan", "mem", "tren", "dien", "thoai", "trang",
            "web", "nay", "do", "di", "chut", "xiu", "cua", "cac", "tu"}  # not "la", "gi": "vneid là gì" is a question
-# Signs of a problem without a name for it ("cứ hiện thông báo gì đó không vào được").
-_TROUBLE = re.compile(r"\b(loi|bi sao|bi gi|khong vao|ko vao|k vao|khong duoc|ko duoc|ko dc|khong dc|truc trac"
-                      r"|van de|hien thong bao|bao gi do|thong bao gi|khong dung duoc|hong|khong chay|treo|bi lam sao"
-                      r"|khong biet sao|khong hieu sao|co chuyen|khong lay duoc|kho qua|khong hieu|vuong|khong xong"
-                      r"|chiu|khong biet duong nao|khong biet lam sao|khong lam duoc)\b")
 _ORDINAL = re.compile(r"\b(?:cai|muc|so|thu|cau|y|nut)\s*(?:thu\s*)?(\d|mot|hai|ba|bon|tu|nam|dau tien|cuoi)\b")
 _ORDINAL_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "dau tien": 1}
 
@@ -56,11 +61,9 @@ def bare_topic(text: str) -> str | None:
     return topic if all(t in _FILLER for t in rest) else None
 
 
-def vague_problem(text: str) -> str | None:
-    """The topic of a message that says something is wrong there without naming what, or None. Only asked when the
-    search found no sure answer: a named task ("quên mật khẩu vneid") is answered before this is consulted."""
-    topic = named_topic(text)
-    return topic if topic is not None and _TROUBLE.search(folded(text)) else None
+def subject_named(text: str) -> str:
+    """How a reply names the subject the message names ("VssID", "eTax Mobile"), or ""."""
+    return next(iter(named_subjects(text)), "")
 
 
 def has_nothing_to_read(text: str) -> bool:
@@ -91,9 +94,50 @@ def ranked_tasks(topic: str, by_id: Mapping[str, Entry], defaults: Sequence[str]
     return out
 
 
-def menu(topic: str, tasks: Sequence[Entry], vague: bool = False) -> MenuReply:
-    """The question back with the topic's tasks as buttons (and a person)."""
-    name = TOPICS.get(topic, topic)
+@functools.lru_cache(maxsize=4096)
+def _folded_title(title: str) -> str:
+    return folded(title)
+
+
+def narrowed(topic: str, text: str, by_id: Mapping[str, Entry], ranked: Sequence[Entry],
+             closeness: Mapping[str, float]) -> list[Entry]:
+    """The menu's tasks for a message that names a subject ("app etax", "cccd trên vneid") or two topics by name ("thẻ
+    bhyt trên vneid"): first the entries whose titles name all it names, then those whose titles name its subjects,
+    each in the menu's order (pinned, most asked, default) and then by `closeness` to the message (its BM25 score);
+    then the rest of `ranked`. Titles, not ways of asking: a title says what an entry is about, a question may name
+    anything in passing."""
+    subjects = [SUBJECTS[name] for name in named_subjects(text)]
+    names = named_topics(text, by_name=True)
+    if not subjects and len(names) < 2:
+        return list(ranked)
+
+    def of_topic(title: str, entry: Entry) -> bool:
+        return len(names) > 1 or entry.topic == topic or bool(TOPIC_WORDS[topic].search(without_subjects(title)))
+
+    def names_all(title: str) -> bool:
+        return all(TOPIC_WORDS[t].search(without_subjects(title)) for t in names)
+
+    order = {e.id: i for i, e in enumerate(ranked)}
+    all_named: list[Entry] = []
+    subjects_named: list[Entry] = []
+    for entry in by_id.values():
+        title = _folded_title(entry.title)
+        if not of_topic(title, entry) or not all(s.search(title) for s in subjects):
+            continue
+        if names_all(title):
+            all_named.append(entry)
+        elif subjects:
+            subjects_named.append(entry)
+    out: list[Entry] = []
+    for level in (all_named, subjects_named):
+        out += sorted(level, key=lambda e: (order.get(e.id, len(order)), -closeness.get(e.id, 0.0), e.id))
+    chosen = {e.id for e in out}
+    return out + [e for e in ranked if e.id not in chosen]
+
+
+def menu(topic: str, tasks: Sequence[Entry], vague: bool = False, about: str = "") -> MenuReply:
+    """The question back with the topic's tasks as buttons (and a person); `about` names the subject, if one."""
+    name = about or TOPICS.get(topic, topic)
     lead = (f"Bạn đang gặp vấn đề với {name} phải không? Bạn cho tôi biết rõ hơn: màn hình báo chữ gì, hoặc chọn "
             "việc gần nhất dưới đây (gõ “cái thứ 2” cũng được)."
             if vague else f"Về {name}, bạn cần làm việc nào? Chọn một mục dưới đây, hoặc gõ câu hỏi của bạn.")

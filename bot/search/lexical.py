@@ -30,6 +30,10 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
 
+    def share(self, term: str) -> float:
+        """The share of entries holding a term (a syllable or a pair "mat_khau"): 0 for a term the base never uses."""
+        return self._df.get(term, 0) / self.size if self.size else 0.0
+
     def _idf(self, term: str) -> float:
         return math.log((self.size + 1) / (self._df.get(term, 0) + 0.5))
 
