@@ -1,4 +1,4 @@
-"""Vague problems (bot/replies/vague.py): a topic and a trouble named, and nothing left that the base has rare words for."""
+"""Vague problems (bot/replies/vague.py): a topic and a trouble named, nothing left the base has rare words for."""
 
 import pytest
 
