@@ -77,3 +77,18 @@ def test_bars_are_chosen_on_out_of_fold_confidences_with_pages_held_out_together
     right_conf = [conf[i] for i, it in enumerate(items) if it.top_is_right]
     wrong_conf = [conf[i] for i, it in enumerate(items) if not it.top_is_right]
     assert sum(right_conf) / len(right_conf) > sum(wrong_conf) / len(wrong_conf)  # held-out models still separate them
+
+
+def test_calibration_raises_a_bar_above_every_own_off_topic_question_but_not_for_real_ones():
+    from bot.indexing.calibrate import Labelled, _declining_own_off_topic
+
+    weights = tuple(10.0 if name == "cosine" else 0.0 for name in FEATURES)
+    model = Thresholds(weights=weights, bias=-8.5, min_confidence=0.6, min_confidence_out_of_scope=0.7, clarify_at=0.3)
+    off_topic = result(cos1=0.95)  # confidence about 0.73: above the fitted bar 0.6
+    own = Labelled("hóa đơn tiền điện của tôi bao nhiêu", False, True, off_topic, False, False)
+    real = Labelled("a real resident's off-topic question", True, True, off_topic, False, False)
+    raised = _declining_own_off_topic([own], model, long=False)
+    assert raised.min_confidence > confidence(off_topic, model) and not decide(off_topic, raised).answer
+    assert raised.min_confidence_out_of_scope >= raised.min_confidence
+    assert _declining_own_off_topic([real], model, long=False) == model  # real ones stay priced by the objective
+    assert _declining_own_off_topic([own], model, long=True).long_answer_at > confidence(off_topic, model)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +33,7 @@ from bot.core.settings import ROOT, Settings
 from bot.core.text import deaccent, plain
 from bot.indexing.serving import search_service
 from bot.knowledge.model import render_answer
-from bot.search.decide import FEATURES, Thresholds, decide, features, is_story
+from bot.search.decide import FEATURES, Thresholds, confidence, decide, features, is_story
 from bot.search.hybrid import HybridSearcher, SearchResult
 
 WRONG_ANSWER_COST = 3.0
@@ -193,7 +194,26 @@ def calibrate(items: list[Labelled]) -> tuple[Thresholds, dict[str, float]]:
         oof = out_of_fold(regime)
         held = [it for i, it in enumerate(regime) if i in oof]
         model = _best_bars(held, [oof[i] for i in range(len(regime)) if i in oof], model, long=is_long)
+        model = _declining_own_off_topic(regime, model, long=is_long)
     return model, score(items, model)
+
+
+def _declining_own_off_topic(items: list[Labelled], model: Thresholds, long: bool) -> Thresholds:
+    """Raise a regime's answer bar above every off-topic question of our own sets (a hard floor, not a cost).
+
+    The objective prices a false answer, so a bar chosen on a larger real set can fall low enough to answer one of our
+    own plainly off-topic questions ("hóa đơn tiền điện tháng 10 của tôi hết bao nhiêu tiền" at cosine 0.63, with the
+    bar 0.675 fitted on the grown real_dev); the bot must decline every such question (issue 14: every out-of-scope
+    question of the shared set declined). Real off-topic questions stay priced by the objective."""
+    own = [confidence(it.result, model) for it in items if it.must_decline and not it.real and it.result.top]
+    if not own:
+        return model
+    floor = min(0.95, math.ceil((max(own) + 1e-9) * 40) / 40)  # the next 0.025 step above the surest one
+    if long:
+        return replace(model, long_answer_at=max(model.long_answer_at, floor))
+    return replace(model, min_confidence=max(model.min_confidence, floor),
+                   min_confidence_out_of_scope=max(model.min_confidence_out_of_scope,
+                                                   min(0.99, max(model.min_confidence, floor) + OUT_OF_SCOPE_MARGIN)))
 
 
 def main(argv: list[str] | None = None) -> int:
