@@ -211,9 +211,9 @@ def _declining_own_off_topic(items: list[Labelled], model: Thresholds, long: boo
     floor = min(0.95, math.ceil((max(own) + 1e-9) * 40) / 40)  # the next 0.025 step above the surest one
     if long:
         return replace(model, long_answer_at=max(model.long_answer_at, floor))
-    return replace(model, min_confidence=max(model.min_confidence, floor),
-                   min_confidence_out_of_scope=max(model.min_confidence_out_of_scope,
-                                                   min(0.99, max(model.min_confidence, floor) + OUT_OF_SCOPE_MARGIN)))
+    bar = max(model.min_confidence, floor)
+    return replace(model, min_confidence=bar, min_confidence_out_of_scope=max(
+        model.min_confidence_out_of_scope, min(0.99, bar + OUT_OF_SCOPE_MARGIN)))
 
 
 def main(argv: list[str] | None = None) -> int:
