@@ -62,6 +62,9 @@ def wait_until(check, what: str, proc: subprocess.Popen, log: Path, timeout: flo
     raise RuntimeError(f"{what} not ready after {timeout}s:\n{log.read_text(errors='replace')[-4000:]}")
 
 
+SQLITE_TRACKER_STORE = "bot.rasa_side.tracker_store.SQLiteTrackerStore"  # as endpoints.yml
+
+
 class Bot:
     """Rasa + action server processes on free ports, with their own tracker database."""
 
@@ -79,7 +82,7 @@ class Bot:
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n  token: '{self.actions_token}'\n"
-            + (stores or f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"),
+            + (stores or f"tracker_store:\n  type: {SQLITE_TRACKER_STORE}\n  db: {workdir / 'tracker.db'}\n"),
             encoding="utf-8",
         )
         self.env = {

@@ -11,15 +11,19 @@ from bot.indexing.follow import ReleaseFollower
 from bot.search.decide import Thresholds
 from bot.search.embcache import EmbeddingCache
 from bot.search.onnx_embedder import e5_embedder
+from bot.search.query_cache import with_query_cache
 from bot.search.service import SearchService
 from bot.store.knowledge import KnowledgeStore
 
 
 def search_service(settings: Settings) -> SearchService:
     """The service for these settings: the fine-tuned model (its ONNX export when set-up made one:
-    bot/search/onnx_embedder.py), the calibrated bars, following the live release."""
+    bot/search/onnx_embedder.py) behind the query cache (bot/search/query_cache.py), the calibrated bars, following
+    the live release."""
     embedder = e5_embedder(settings.model_dir)
     fingerprint = embedder.fingerprint()
     follower = ReleaseFollower(KnowledgeStore.open(settings.store_url), settings.index_dir, embedder, fingerprint,
                                EmbeddingCache(settings.cache_dir / "embeddings.sqlite", fingerprint))
-    return SearchService(settings.index_dir, embedder, Thresholds.load(settings.calibration_file), follower)
+    # Residents' questions through the query cache; publishing (the follower) embeds entries' texts uncached.
+    return SearchService(settings.index_dir, with_query_cache(embedder), Thresholds.load(settings.calibration_file),
+                         follower)
