@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import faiss
 import numpy as np
 
 from bot.core.settings import ROOT
-from bot.search.vector_index import CAPPED_K, HNSW_EF_CONSTRUCTION, HNSW_M
+from bot.search.vector_index import CAPPED_K, NPROBE, TRAINING_PER_LIST, lists_for
 
 DIM = 384
 CENTRES = 2000
@@ -51,6 +50,8 @@ NPROBES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 EF_SEARCHES = (16, 32, 64, 128, 256, 512)
 REAL_QUESTIONS = ROOT / "tests/data/real_dev.jsonl"  # the dev split only: real_test stays unseen
 CHUNK = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 40  # faiss's default
 
 
 def rss_mb() -> float:
@@ -143,12 +144,12 @@ def build_flat(x: np.ndarray, quiet: bool) -> tuple[faiss.Index, dict]:
 
 
 def build_ivf(x: np.ndarray, quiet: bool) -> tuple[faiss.Index, dict]:
-    nlist = max(4, round(4 * math.sqrt(len(x))))
+    nlist = lists_for(len(x))  # as bot/search/vector_index.py builds it: 4 sqrt(N)
     quantizer = faiss.IndexFlatIP(DIM)
     index = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
     index.own_fields = True  # the quantizer lives as long as the index
     quantizer.this.disown()
-    train_n = min(len(x), 64 * nlist)  # faiss would take 256 per list; 64 is plenty for k-means and 4x faster
+    train_n = min(len(x), TRAINING_PER_LIST * nlist)
     sample = x[np.random.default_rng(1).choice(len(x), train_n, replace=False)]
     started = time.perf_counter()
     index.train(sample)
@@ -284,9 +285,8 @@ def measure_size(n: int, methods: list[str], mixture: Mixture, real: np.ndarray 
             sweep.append(point)
             if not quiet:
                 print(f"  {n:>9,} {name:<5} {knob or '-'} {value}: {recalls} p50 {point['p50_ms']} ms", flush=True)
-            if min(recalls.values()) >= TARGET_RECALL and name != "flat":
-                break  # the smallest setting that reaches the target is the one kept
-        chosen = sweep[-1]
+        # the smallest setting that reaches the target is the one kept (the largest tried when none does)
+        chosen = next((p for p in sweep if min(p["recall"].values()) >= TARGET_RECALL), sweep[-1])
         set_knob(index, chosen["value"])
         lat = {str(t): latency(index, timing, K, t) for t in threads}
         depth = n if name == "flat" else min(CAPPED_K, n)
@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
                                       [int(t) for t in args.threads.split(",")], args.quick))
     result = {
         "machine": machine(), "load_average": load, "faiss": faiss.__version__, "dim": DIM, "k": K,
-        "target_recall": TARGET_RECALL, "capped_k": CAPPED_K, "build_threads": BUILD_THREADS,
+        "target_recall": TARGET_RECALL, "capped_k": CAPPED_K, "product_nprobe": NPROBE, "build_threads": BUILD_THREADS,
         "centres": len(mixture.centres), "shape": "e5 (real vectors' mean and covariance)" if shape else "random",
         "real_vectors": 0 if real is None else len(real), "model": model,
         "query_sets": {name: len(q) for name, q in query_sets.items()}, "sizes": sizes_out,

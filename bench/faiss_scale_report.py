@@ -51,6 +51,20 @@ def verdict(result: dict) -> str:
             f"{best['latency']['1']['p95_ms']:.2f} ms, recall {_recall(best)}.")
 
 
+def product_setting(result: dict) -> str:
+    """The setting search serves (bot/search/vector_index.py) as measured in the IVF sweep of each size."""
+    nprobe = result["product_nprobe"]
+    parts = []
+    for size in result["sizes"]:
+        for r in size["methods"]:
+            point = next((p for p in r["sweep"] if r["method"] == "ivf" and p["value"] == nprobe), None)
+            if point is not None:
+                recalls = " / ".join(f"{v:.3f}" for v in point["recall"].values())
+                parts.append(f"{size['n']:,}: recall {recalls}, p50 {point['p50_ms']:.2f} ms")
+    return (f"Search serves IVF with nprobe {nprobe} from `APPROXIMATE_FROM` vectors on (bot/search/vector_index.py); "
+            f"in the sweeps: {'; '.join(parts)}." if parts else "")
+
+
 def markdown(result: dict, chart: bool) -> str:
     m = result["machine"]
     real = (f"{result['real_vectors']:,} real vectors of the built index (model `{result['model']}`) mixed into each "
@@ -75,6 +89,8 @@ def markdown(result: dict, chart: bool) -> str:
         *table(result),
         "",
         verdict(result),
+        "",
+        product_setting(result),
         "",
     ]
     lines += ["Median cosine of a query's nearest vector (how close the neighbours are): " + "; ".join(

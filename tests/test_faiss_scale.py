@@ -10,7 +10,15 @@ import pytest
 from bench import faiss_scale
 from bot.search.hybrid import HybridSearcher
 from bot.search.index import Doc, build_index, load_index
-from bot.search.vector_index import CAPPED_K, index_kind, is_approximate, new_index, search_depth
+from bot.search.vector_index import (
+    CAPPED_K,
+    NPROBE,
+    index_kind,
+    is_approximate,
+    lists_for,
+    new_index,
+    search_depth,
+)
 from tests.conftest import make_entry
 
 
@@ -24,11 +32,11 @@ def clustered(n: int, dim: int = 64, centres: int = 40, seed: int = 0) -> np.nda
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def test_flat_below_the_threshold_and_hnsw_from_it():
+def test_flat_below_the_threshold_and_ivf_from_it():
     x = clustered(300)
     below, at = new_index(x, approximate_from=301), new_index(x, approximate_from=300)
     assert index_kind(below) == "flat" and not is_approximate(below) and search_depth(below) == 300
-    assert index_kind(at) == "hnsw" and is_approximate(at) and search_depth(at) == min(CAPPED_K, 300)
+    assert index_kind(at) == "ivf" and is_approximate(at) and search_depth(at) == min(CAPPED_K, 300)
     assert below.ntotal == at.ntotal == 300
 
 
@@ -48,9 +56,15 @@ def test_approximate_index_finds_the_exact_neighbours():
     assert recall >= 0.9
 
 
+def test_cells_grow_with_the_square_root_and_stay_trainable():
+    assert lists_for(1_000_000) == 4000 and lists_for(200_000) == 1789
+    assert lists_for(1000) == 1000 // 39 and lists_for(10) == 1  # at least 39 training points per cell
+
+
 def test_build_index_records_the_kind_and_loads_it(tmp_path, small_entries, fake_embedder):
     built = load_index(build_index(small_entries, fake_embedder, "fake", tmp_path, progress=False, approximate_from=1))
-    assert built.meta["vector_index"] == "hnsw" and is_approximate(built.vectors)
+    assert built.meta["vector_index"] == "ivf" and is_approximate(built.vectors)
+    assert faiss.extract_index_ivf(built.vectors).nprobe == min(NPROBE, faiss.extract_index_ivf(built.vectors).nlist)
     flat = load_index(build_index(small_entries, fake_embedder, "fake", tmp_path / "flat", progress=False))
     assert flat.meta["vector_index"] == "flat" and not is_approximate(flat.vectors)
 

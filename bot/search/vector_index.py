@@ -1,12 +1,15 @@
-"""The FAISS index of the embedded texts: exact (flat) for a knowledge base of our size, HNSW above a size.
+"""The FAISS index of the embedded texts: exact (flat) for a knowledge base of our size, IVF above a size.
 
 Search wants the best cosine per entry, so an exact index is asked for every vector (k = ntotal): a few thousand
-dot products today. At hundreds of thousands of vectors that one query costs tens of milliseconds and a large
-sort, so above APPROXIMATE_FROM vectors the index is a graph (HNSW) asked for the CAPPED_K nearest vectors only;
-the entries it does not return keep a cosine of -1 (bot/search/hybrid.py). Measured in bench/faiss_scale.md.
+dot products today. At a hundred thousand vectors that one query costs tens of milliseconds, so from
+APPROXIMATE_FROM vectors on the index is inverted lists (IVF: k-means cells, the query's nearest NPROBE cells
+scanned) asked for the CAPPED_K nearest vectors only; the entries it does not return keep a cosine of -1
+(bot/search/hybrid.py). Measured in bench/faiss_scale.md, summarised in docs/scaling.md.
 """
 
 from __future__ import annotations
+
+import math
 
 import faiss
 import numpy as np
@@ -14,28 +17,37 @@ import numpy as np
 # Chosen from bench/faiss_scale.md (the measurements are summarised in docs/scaling.md).
 APPROXIMATE_FROM = 200_000
 CAPPED_K = 256  # vectors asked of an approximate index per query: far more than the entries search shows
-HNSW_M = 32  # graph neighbours per vector (memory: about 2 * M * 4 bytes per vector besides the vector itself)
-HNSW_EF_CONSTRUCTION = 40  # faiss's default: the build is the slow part
-HNSW_EF_SEARCH = 128  # the search uses max(efSearch, k): with CAPPED_K it explores at least 256 candidates
+LISTS_PER_SQRT = 4  # nlist = 4 sqrt(n): cells of about sqrt(n) / 4 vectors
+MIN_TRAINING_PER_LIST = 39  # faiss's k-means warns below 39 training points per cell
+TRAINING_PER_LIST = 64  # k-means on a sample: faiss would take 256 per cell, 4x slower for no recall measured
+NPROBE = 32  # cells scanned per query
+
+
+def lists_for(n: int) -> int:
+    """How many cells for n vectors: 4 sqrt(n), fewer when there would not be enough points to train them."""
+    return max(1, min(round(LISTS_PER_SQRT * math.sqrt(n)), n // MIN_TRAINING_PER_LIST))
 
 
 def new_index(vectors: np.ndarray, approximate_from: int = APPROXIMATE_FROM) -> faiss.Index:
-    """An index of these unit vectors (inner product = cosine), ids 0..n-1: flat below `approximate_from`, HNSW
+    """An index of these unit vectors (inner product = cosine), ids 0..n-1: flat below `approximate_from`, IVF
     from it on."""
-    dim = vectors.shape[1]
-    if len(vectors) < approximate_from:
+    n, dim = vectors.shape
+    if n < approximate_from:
         inner: faiss.Index = faiss.IndexFlatIP(dim)
     else:
-        inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        quantizer = faiss.IndexFlatIP(dim)
+        inner = faiss.IndexIVFFlat(quantizer, dim, lists_for(n), faiss.METRIC_INNER_PRODUCT)
+        inner.own_fields = True  # the quantizer lives and dies with the index
+        quantizer.this.disown()
+        sample = np.random.default_rng(0).choice(n, min(n, TRAINING_PER_LIST * inner.nlist), replace=False)
+        inner.train(vectors[np.sort(sample)])
     index = faiss.IndexIDMap(inner)
-    index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
-    prepare(index)
-    return index
+    index.add_with_ids(vectors, np.arange(n, dtype=np.int64))
+    return prepare(index)
 
 
 def _inner(index: faiss.Index) -> faiss.Index:
-    return faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else faiss.downcast_index(index)
+    return faiss.downcast_index(index.index if isinstance(index, faiss.IndexIDMap) else index)
 
 
 def is_approximate(index: faiss.Index) -> bool:
@@ -44,10 +56,10 @@ def is_approximate(index: faiss.Index) -> bool:
 
 
 def prepare(index: faiss.Index) -> faiss.Index:
-    """Set the search-time knobs (not all survive in the file, and a changed constant needs no rebuild)."""
+    """Set the search-time knob after building or loading (a changed NPROBE needs no rebuild)."""
     inner = _inner(index)
-    if isinstance(inner, faiss.IndexHNSW):
-        inner.hnsw.efSearch = HNSW_EF_SEARCH
+    if isinstance(inner, faiss.IndexIVF):
+        inner.nprobe = min(NPROBE, inner.nlist)
     return index
 
 
@@ -58,5 +70,8 @@ def search_depth(index: faiss.Index, capped_k: int = CAPPED_K) -> int:
 
 
 def index_kind(index: faiss.Index) -> str:
-    """A short name for meta.json: flat or hnsw."""
-    return "hnsw" if isinstance(_inner(index), faiss.IndexHNSW) else "flat" if not is_approximate(index) else "other"
+    """A short name for meta.json: flat, ivf or the faiss class name."""
+    inner = _inner(index)
+    if isinstance(inner, faiss.IndexFlat):
+        return "flat"
+    return "ivf" if isinstance(inner, faiss.IndexIVFFlat) else type(inner).__name__
