@@ -46,12 +46,14 @@ def test_the_default_threshold_keeps_a_knowledge_base_of_our_size_flat():
 
 
 def test_approximate_index_finds_the_exact_neighbours():
-    both = clustered(6200, seed=1)
-    x, queries = both[:6000], both[6000:]
+    both = clustered(20_200, seed=1)
+    x, queries = both[:20_000], both[20_000:]
     exact = faiss.IndexFlatIP(x.shape[1])
     exact.add(x)
     _, truth = exact.search(queries, 10)
-    _, found = new_index(x, approximate_from=1000).search(queries, 10)
+    approximate = new_index(x, approximate_from=1000)
+    assert faiss.extract_index_ivf(approximate).nprobe < faiss.extract_index_ivf(approximate).nlist  # not every cell
+    _, found = approximate.search(queries, 10)
     recall = np.mean([len(np.intersect1d(f, t)) / 10 for f, t in zip(found, truth, strict=True)])
     assert recall >= 0.9
 
@@ -86,9 +88,9 @@ class VectorEmbedder:
 
 @pytest.fixture
 def many_entries():
-    """600 entries of 5 texts each (3000 vectors, clustered), as a BuiltIndex needs them, and 40 queries."""
+    """600 entries of 20 texts each (12,000 vectors, clustered: more cells than NPROBE), and 40 queries."""
     entries = [make_entry(f"vneid-e{i}", f"Mục {i}", [f"câu {i}"]) for i in range(600)]
-    docs = [Doc(e.id, "question", f"{e.id}-{j}") for e in entries for j in range(5)]
+    docs = [Doc(e.id, "question", f"{e.id}-{j}") for e in entries for j in range(20)]
     both = clustered(len(docs) + 40, seed=3)
     return entries, docs, both[: len(docs)], both[len(docs) :]
 
