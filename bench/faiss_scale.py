@@ -145,10 +145,7 @@ def build_flat(x: np.ndarray, quiet: bool) -> tuple[faiss.Index, dict]:
 
 def build_ivf(x: np.ndarray, quiet: bool) -> tuple[faiss.Index, dict]:
     nlist = lists_for(len(x))  # as bot/search/vector_index.py builds it: 4 sqrt(N)
-    quantizer = faiss.IndexFlatIP(DIM)
-    index = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
-    index.own_fields = True  # the quantizer lives as long as the index
-    quantizer.this.disown()
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, nlist, faiss.METRIC_INNER_PRODUCT)
     train_n = min(len(x), TRAINING_PER_LIST * nlist)
     sample = x[np.random.default_rng(1).choice(len(x), train_n, replace=False)]
     started = time.perf_counter()

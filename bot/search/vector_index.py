@@ -38,10 +38,8 @@ def new_index(vectors: np.ndarray, approximate_from: int = APPROXIMATE_FROM) -> 
     if n < approximate_from:
         inner: faiss.Index = faiss.IndexFlatIP(dim)
     else:
-        quantizer = faiss.IndexFlatIP(dim)
-        inner = faiss.IndexIVFFlat(quantizer, dim, lists_for(n), faiss.METRIC_INNER_PRODUCT)
-        inner.own_fields = True  # the quantizer lives and dies with the index
-        quantizer.this.disown()
+        # faiss's Python wrapper keeps the quantizer alive with the index (and IndexIDMap the index)
+        inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists_for(n), faiss.METRIC_INNER_PRODUCT)
         sample = np.random.default_rng(0).choice(n, min(n, TRAINING_PER_LIST * inner.nlist), replace=False)
         inner.train(vectors[np.sort(sample)])
     index = faiss.IndexIDMap(inner)
