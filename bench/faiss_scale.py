@@ -34,7 +34,7 @@ import faiss
 import numpy as np
 
 from bot.core.settings import ROOT
-from bot.search.vector_index import CAPPED_K, NPROBE, TRAINING_PER_LIST, lists_for
+from bot.search.vector_index import CAPPED_K, TRAINING_PER_LIST, lists_for
 
 DIM = 384
 CENTRES = 2000
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                                       [int(t) for t in args.threads.split(",")], args.quick))
     result = {
         "machine": machine(), "load_average": load, "faiss": faiss.__version__, "dim": DIM, "k": K,
-        "target_recall": TARGET_RECALL, "capped_k": CAPPED_K, "product_nprobe": NPROBE, "build_threads": BUILD_THREADS,
+        "target_recall": TARGET_RECALL, "capped_k": CAPPED_K, "build_threads": BUILD_THREADS,
         "centres": len(mixture.centres), "shape": "e5 (real vectors' mean and covariance)" if shape else "random",
         "real_vectors": 0 if real is None else len(real), "model": model,
         "query_sets": {name: len(q) for name, q in query_sets.items()}, "sizes": sizes_out,

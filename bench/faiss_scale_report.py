@@ -1,9 +1,16 @@
-"""bench/faiss_scale.md, .json and .png from a bench.faiss_scale run. Pure except `plot` (matplotlib) and `write`."""
+"""bench/faiss_scale.md, .json and .png from a bench.faiss_scale run. Pure except `plot` (matplotlib) and `write`.
+
+`python -m bench.faiss_scale_report bench/faiss_scale.json` writes the .md and .png again from the .json (after a
+change of the served setting, or of a note: the JSON's optional "notes", a list of sentences, are printed as they
+are)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+from bot.search.vector_index import APPROXIMATE_FROM, NPROBE
 
 
 def _mb(n: float) -> str:
@@ -45,7 +52,8 @@ def verdict(result: dict) -> str:
         return (f"At {largest['n']:,} vectors no approximate index reached recall@10 >= {result['target_recall']} "
                 "under 20 ms (p95, 1 thread).")
     best = min(ok, key=lambda r: r["latency"]["1"]["p95_ms"])
-    return (f"At {largest['n']:,} vectors: {', '.join(r['method'] for r in ok)} meet the target (recall@10 >= "
+    return (f"At {largest['n']:,} vectors: {' and '.join(r['method'] for r in ok)} "
+            f"{'meets' if len(ok) == 1 else 'meet'} the target (recall@10 >= "
             f"{result['target_recall']} on every query set, p95 under 20 ms with 1 thread); fastest {best['method']} "
             f"({best['knob']} {best['value']}): p50 {best['latency']['1']['p50_ms']:.2f} ms, p95 "
             f"{best['latency']['1']['p95_ms']:.2f} ms, recall {_recall(best)}.")
@@ -53,7 +61,7 @@ def verdict(result: dict) -> str:
 
 def product_setting(result: dict) -> str:
     """The setting search serves (bot/search/vector_index.py) as measured in the IVF sweep of each size."""
-    nprobe = result["product_nprobe"]
+    nprobe = NPROBE
     parts = []
     for size in result["sizes"]:
         for r in size["methods"]:
@@ -61,8 +69,8 @@ def product_setting(result: dict) -> str:
             if point is not None:
                 recalls = " / ".join(f"{v:.3f}" for v in point["recall"].values())
                 parts.append(f"{size['n']:,}: recall {recalls}, p50 {point['p50_ms']:.2f} ms")
-    return (f"Search serves IVF with nprobe {nprobe} from `APPROXIMATE_FROM` vectors on (bot/search/vector_index.py); "
-            f"in the sweeps: {'; '.join(parts)}." if parts else "")
+    return (f"Search serves IVF with nprobe {nprobe} from {APPROXIMATE_FROM:,} vectors on "
+            f"(bot/search/vector_index.py); in the sweeps: {'; '.join(parts)}." if parts else "")
 
 
 def markdown(result: dict, chart: bool) -> str:
@@ -93,6 +101,7 @@ def markdown(result: dict, chart: bool) -> str:
         product_setting(result),
         "",
     ]
+    lines += [*result.get("notes", []), ""] if result.get("notes") else []
     lines += ["Median cosine of a query's nearest vector (how close the neighbours are): " + "; ".join(
         f"{s['n']:,}: " + ", ".join(f"{k} {v}" for k, v in s["median_top1_cosine"].items()) for s in result["sizes"]
     ) + "."]
@@ -110,6 +119,7 @@ def plot(result: dict, target: Path) -> bool:
         return False
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     sizes = result["sizes"]
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.5 * len(sizes), 3.8), squeeze=False)
@@ -123,6 +133,7 @@ def plot(result: dict, target: Path) -> bool:
                     ax.annotate(str(p["value"]), (x, y), fontsize=7, textcoords="offset points", xytext=(3, -8))
         ax.axhline(result["target_recall"], color="grey", lw=0.8, ls="--")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # the minor labels of a narrow log axis overlap
         ax.set_title(f"{size['n']:,} vectors")
         ax.set_xlabel("p50 ms per query (1 thread)")
         ax.set_ylabel(f"recall@{result['k']} (lowest query set)")
@@ -138,3 +149,13 @@ def write(result: dict, out: Path) -> None:
     (out / "faiss_scale.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     chart = plot(result, out / "faiss_scale.png")
     (out / "faiss_scale.md").write_text(markdown(result, chart), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    source = Path((argv if argv is not None else sys.argv[1:])[0])
+    write(json.loads(source.read_text(encoding="utf-8")), source.parent)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
