@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load moodbot calibrate clean kb admin db-upgrade lint run-scaled
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load bench-faiss moodbot calibrate clean kb admin db-upgrade lint run-scaled
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -80,7 +80,10 @@ moodbot: setup ## train rasa init's moodbot, the floor of make bench-load (once 
 	$(ACT) -m bench.moodbot
 
 bench-load: index train moodbot ## our bot beside Rasa's moodbot under load, 1/5/20/50 residents (QUICK=1: 1 and 5, 10 s); bench/load.*
-	$(ACT) -m bench.load $(if $(QUICK),--quick)
+	$(ACT) -m bench.load $(if $(QUICK),--quick --out .cache/faiss_quick)
+
+bench-faiss: index ## exact vs IVF vs HNSW search at 10k/100k/1M vectors, real ones mixed in (SIZES=10000,100000; QUICK=1); bench/faiss_scale.*
+	nice -n 10 $(ACT) -m bench.faiss_scale $(if $(SIZES),--sizes $(SIZES)) $(if $(QUICK),--quick --out .cache/faiss_quick)
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl

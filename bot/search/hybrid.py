@@ -17,6 +17,7 @@ from bot.knowledge.model import Entry
 from bot.search.embedder import Embedder
 from bot.search.index import BuiltIndex
 from bot.search.lexical import LexicalIndex
+from bot.search.vector_index import search_depth
 
 # Measured on tests/data/questions.jsonl (as typed and de-accented): BM25 alone finds the right
 # entry first more often than e5 alone (85% vs 65%), so its ranks weigh double; a small k lets
@@ -79,16 +80,19 @@ class HybridSearcher:
         )
 
     def cosines(self, text: str) -> np.ndarray:
-        """Best cosine per entry over its embedded texts (all of them: a few thousand dot products)."""
+        """Best cosine per entry over its embedded texts (all of them: a few thousand dot products; an approximate
+        index, for a very large knowledge base, is asked for its nearest texts only: bot/search/vector_index.py)."""
         return self.cosines_many([text])[0]
 
     def cosines_many(self, texts: list[str]) -> np.ndarray:
-        """Best cosine per entry for each text, embedded in one batch: shape (len(texts), entries)."""
+        """Best cosine per entry for each text, embedded in one batch: shape (len(texts), entries).
+
+        An entry none of whose texts came back (from an approximate index) keeps -1."""
         best = np.full((len(texts), len(self.entries)), -1.0, dtype=np.float32)
         vecs = self.embedder.encode_queries(texts)
-        sims, ids = self.built.vectors.search(vecs, self.built.vectors.ntotal)
+        sims, ids = self.built.vectors.search(vecs, search_depth(self.built.vectors))
         for q in range(len(texts)):
-            found = ids[q] >= 0
+            found = ids[q] >= 0  # faiss pads with -1 when it returns fewer than asked
             np.maximum.at(best[q], self._doc_rows[ids[q][found]], sims[q][found])
         return best
 

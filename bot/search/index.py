@@ -24,6 +24,7 @@ from tqdm import tqdm
 from bot.knowledge.model import Entry
 from bot.search.embcache import EmbeddingCache
 from bot.search.embedder import Embedder
+from bot.search.vector_index import APPROXIMATE_FROM, index_kind, new_index, prepare
 
 INDEX_FORMAT = 1  # bump when the folder layout or the document set changes
 POINTER = "CURRENT"
@@ -128,10 +129,13 @@ def publish_pointer(index_dir: Path, name: str) -> None:
 def build_index(
     entries: list[Entry], embedder: Embedder, model_fingerprint: str, index_dir: Path, progress: bool = True,
     cache: EmbeddingCache | None = None, on_progress: ProgressFn | None = None,
+    approximate_from: int = APPROXIMATE_FROM,
 ) -> Path:
     """Build (or reuse, when the cache key matches) the index for these entries and publish it.
 
-    Nothing is published until the whole folder is written: a failure leaves the previous index serving."""
+    The vectors are a flat index below `approximate_from` texts, an approximate one from it on
+    (bot/search/vector_index.py). Nothing is published until the whole folder is written: a failure leaves the
+    previous index serving."""
     key = fingerprint(entries, model_fingerprint)
     target = index_dir / key[:16]
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -142,9 +146,8 @@ def build_index(
         started = time.perf_counter()
         docs = documents(entries)
         vectors = _embed(docs, embedder, progress, cache, on_progress)
-        flat = faiss.IndexIDMap(faiss.IndexFlatIP(vectors.shape[1]))  # inner product = cosine on unit vectors
-        flat.add_with_ids(vectors, np.arange(len(docs), dtype=np.int64))
-        faiss.write_index(flat, str(tmp / "vectors.faiss"))
+        index = new_index(vectors, approximate_from)  # inner product = cosine on unit vectors
+        faiss.write_index(index, str(tmp / "vectors.faiss"))
         (tmp / "docs.json").write_text(
             json.dumps([d.__dict__ for d in docs], ensure_ascii=False), encoding="utf-8"
         )
@@ -158,6 +161,7 @@ def build_index(
             "dim": int(vectors.shape[1]),
             "entries": len(entries),
             "docs": len(docs),
+            "vector_index": index_kind(index),
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
         }
@@ -186,4 +190,4 @@ def load_index(path: Path) -> BuiltIndex:
         raise ValueError(f"{path}: index format {meta.get('format')}, expected {INDEX_FORMAT}: rebuild it")
     entries = [entry_from_json(d) for d in json.loads((path / "entries.json").read_text(encoding="utf-8"))]
     docs = [Doc(**d) for d in json.loads((path / "docs.json").read_text(encoding="utf-8"))]
-    return BuiltIndex(path, entries, docs, faiss.read_index(str(path / "vectors.faiss")), meta)
+    return BuiltIndex(path, entries, docs, prepare(faiss.read_index(str(path / "vectors.faiss"))), meta)
