@@ -185,7 +185,7 @@ def _best_bars(items: list[Labelled], confs: list[float], model: Thresholds, lon
     """The pair of bars (answer, ask back) with the best objective for one regime, on the given confidences."""
     bars = [round(float(b), 3) for b in np.arange(0.05, 0.96, 0.025)]
     pairs = [(a, c) for a, c in itertools.product(bars, bars) if c <= a]
-    a, c = max(pairs, key=lambda p: (round(_objective(items, confs, *p, long=long), 2), p[0]))  # ties: stricter
+    a, c = max(pairs, key=lambda p: (round(_objective(items, confs, p[0], p[1], long=long), 2), p[0]))  # ties: stricter
     if long:
         return replace(model, long_answer_at=a, long_clarify_at=c)
     return replace(model, min_confidence=a, clarify_at=c,
