@@ -76,3 +76,35 @@ def test_passages_and_fingerprint_go_through_and_zero_turns_it_off(monkeypatch: 
     assert with_query_cache(inner) is inner
     monkeypatch.setenv("BOT_QUERY_CACHE", "5")
     assert with_query_cache(inner).size == 5
+
+
+def test_shared_tier_on_a_real_redis_embeds_each_text_once_for_every_process() -> None:
+    """Two action servers (two caches) sharing the machine's Redis: the second reads what the first embedded; keys
+    hold no text; a Redis that is away only means embedding."""
+    import secrets
+
+    from bot.search.shared_vectors import shared_vectors_from_env
+
+    env = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "BOT_VECTORS_REDIS_DB": "14",
+           "BOT_REDIS_PREFIX": "test" + secrets.token_hex(4)}
+    shared = shared_vectors_from_env("model-fp", env)
+    assert shared is not None
+    first, second = CountingEmbedder(), CountingEmbedder()
+    one = CachedQueryEmbedder(first, size=10, shared=shared)
+    two = CachedQueryEmbedder(second, size=10, shared=shared_vectors_from_env("model-fp", env))
+    try:
+        a = one.encode_queries(["quen mat khau vneid", "cap lai the bhyt"])
+        b = two.encode_queries(["cap lai the bhyt", "quen mat khau vneid", "moi"])
+        assert second.embedded == ["moi"] and two.shared_hits == 2
+        assert np.array_equal(b[0], a[1]) and np.array_equal(b[1], a[0])
+        keys = shared.client.keys(env["BOT_REDIS_PREFIX"] + ":*")
+        assert len(keys) == 3 and not any(b"vneid" in k or b"bhyt" in k for k in keys)
+        other_model = CachedQueryEmbedder(CountingEmbedder(), size=10, shared=shared_vectors_from_env("other", env))
+        other_model.encode_queries(["moi"])
+        assert other_model.shared_hits == 0  # another model's vectors are never mixed in
+    finally:
+        for key in shared.client.keys(env["BOT_REDIS_PREFIX"] + ":*"):
+            shared.client.delete(key)
+    away = shared_vectors_from_env("model-fp", {**env, "REDIS_PORT": "1"})
+    lonely = CachedQueryEmbedder(CountingEmbedder(), size=10, shared=away)
+    assert lonely.encode_queries(["moi"]).shape == (1, 8)

@@ -12,6 +12,7 @@ from bot.search.decide import Thresholds
 from bot.search.embcache import EmbeddingCache
 from bot.search.onnx_embedder import e5_embedder
 from bot.search.query_cache import with_query_cache
+from bot.search.shared_vectors import shared_vectors_from_env
 from bot.search.service import SearchService
 from bot.store.knowledge import KnowledgeStore
 
@@ -24,6 +25,7 @@ def search_service(settings: Settings) -> SearchService:
     fingerprint = embedder.fingerprint()
     follower = ReleaseFollower(KnowledgeStore.open(settings.store_url), settings.index_dir, embedder, fingerprint,
                                EmbeddingCache(settings.cache_dir / "embeddings.sqlite", fingerprint))
-    # Residents' questions through the query cache; publishing (the follower) embeds entries' texts uncached.
-    return SearchService(settings.index_dir, with_query_cache(embedder), Thresholds.load(settings.calibration_file),
-                         follower)
+    # Residents' questions through the query cache (and Redis, shared by every action server, when REDIS_HOST is set);
+    # publishing (the follower) embeds entries' texts uncached.
+    queries = with_query_cache(embedder, shared=shared_vectors_from_env(fingerprint))
+    return SearchService(settings.index_dir, queries, Thresholds.load(settings.calibration_file), follower)

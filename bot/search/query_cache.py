@@ -30,14 +30,25 @@ class CachedQueryEmbedder:
     """Wraps an embedder: encode_queries answers from the cache and embeds only the texts it has not seen, in one
     batch; passages (publishing) go straight through. Thread-safe; hits and misses are counted for the benchmarks."""
 
-    def __init__(self, inner: Any, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, inner: Any, size: int = DEFAULT_SIZE, shared: Any = None) -> None:
         self.inner = inner
+        self.shared = shared  # a second tier every process reads (bot/search/shared_vectors.py), or None
         self.name = inner.name
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.shared_hits = 0
+
+    def _keep(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for text, vec in vectors.items():
+                vec.setflags(write=False)
+                if self.size > 0:
+                    self._vectors[text] = vec
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
 
     def encode_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
         found: dict[str, np.ndarray] = {}
@@ -50,8 +61,16 @@ class CachedQueryEmbedder:
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         self.hits += sum(1 for t in texts if t in found)
         self.misses += len(missing)
+        if missing and self.shared is not None:
+            from_shared = self.shared.get_many(missing)
+            self.shared_hits += len(from_shared)
+            found.update(from_shared)
+            missing = [t for t in missing if t not in from_shared]
+            self._keep(from_shared)
         if missing:
             fresh = self.inner.encode_queries(missing)
+            if self.shared is not None:
+                self.shared.put_many(dict(zip(missing, fresh, strict=True)))
             with self._lock:
                 for text, vec in zip(missing, fresh, strict=True):
                     vec.setflags(write=False)  # shared by every later caller
@@ -74,7 +93,8 @@ class CachedQueryEmbedder:
         return getattr(self.inner, name)
 
 
-def with_query_cache(embedder: Any, size: int | None = None) -> Any:
-    """The embedder behind a query cache of `size` (BOT_QUERY_CACHE by default); the embedder itself when 0."""
+def with_query_cache(embedder: Any, size: int | None = None, shared: Any = None) -> Any:
+    """The embedder behind a query cache of `size` (BOT_QUERY_CACHE by default) and the `shared` tier, if any; the
+    embedder itself when the size is 0 and nothing is shared."""
     size = size_from_env() if size is None else size
-    return CachedQueryEmbedder(embedder, size) if size > 0 else embedder
+    return CachedQueryEmbedder(embedder, size, shared) if size > 0 or shared is not None else embedder
