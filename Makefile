@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load moodbot calibrate clean kb admin db-upgrade lint run-scaled
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load bench-faults moodbot calibrate clean kb admin db-upgrade lint run-scaled
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ moodbot: setup ## train rasa init's moodbot, the floor of make bench-load (once 
 
 bench-load: index train moodbot ## our bot beside Rasa's moodbot under load, 1/5/20/50 residents (QUICK=1: 1 and 5, 10 s); bench/load.*
 	$(ACT) -m bench.load $(if $(QUICK),--quick)
+
+bench-faults: train ## 20 residents on the scaled set-up while a Rasa server, an action server and Redis are killed and restarted; bench/faults.*
+	$(ACT) -m bench.faults
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
