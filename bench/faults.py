@@ -213,7 +213,7 @@ PHASES: dict[str, tuple[str, Fault]] = {
 async def load_through(scaled: Scaled, redis: RedisServer, phase: str, fault: Fault, pool: Sequence[str],
                        run_id: str, residents: int) -> dict:
     """The residents write for BEFORE_S, the fault happens and is repaired, they write AFTER_S more."""
-    clock, stop, log = Clock(BEFORE_S), asyncio.Event(), []
+    clock, stop, log = Clock(BEFORE_S), asyncio.Event(), list[Message]()
     url = f"{scaled.url}/webhooks/rest/webhook"
     limits = httpx.Limits(max_connections=residents, max_keepalive_connections=residents)
     with StatusWatch(scaled, clock) as watch:
@@ -256,7 +256,7 @@ def check_tracker(messages: Sequence[Message], events: dict[str, list[tuple[str,
     user_events = 0
     for conv, msgs in sent.items():
         stream = events.get(conv, [])
-        users = [text for kind, text in stream if kind == "user"]
+        users = [text or "" for kind, text in stream if kind == "user"]
         user_events += len(users)
         missing = Counter(mask_incoming(m.text) for m in msgs) - Counter(users)
         extra = Counter(users) - Counter(mask_incoming(m.text) for m in msgs)
@@ -266,10 +266,14 @@ def check_tracker(messages: Sequence[Message], events: dict[str, list[tuple[str,
                 lost.append({"conversation": conv, "text": m.text[:60], "sent_s": m.sent_s, "outcome": m.outcome,
                              "error": m.error})
         duplicated += [{"conversation": conv, "text": t[:60], "times": n} for t, n in extra.items()]
-        for i, (kind, text) in enumerate(stream):
-            if kind == "user" and not any(k == "bot" for k, _ in stream[i + 1:next(
-                    (j for j in range(i + 1, len(stream)) if stream[j][0] == "user"), len(stream))]):
-                unanswered.append({"conversation": conv, "text": (text or "")[:60]})
+        waiting: list[str] = []  # the user message not yet followed by a bot event, if any
+        for kind, text in stream:
+            if kind == "user":
+                unanswered += [{"conversation": conv, "text": t[:60]} for t in waiting]
+                waiting = [text or ""]
+            else:
+                waiting = []
+        unanswered += [{"conversation": conv, "text": t[:60]} for t in waiting]
     return {"conversations": len(sent), "messages_sent": len(messages), "user_events": user_events,
             "lost": lost, "duplicated": duplicated, "unanswered": unanswered}
 
@@ -309,7 +313,7 @@ def summarise(phase: dict) -> dict:
                             for m in msgs if m.outcome != "reply"]}
 
 
-def run(phases: Sequence[str], residents: int, keep: bool) -> dict:
+def run(phases: Sequence[str], residents: int, keep: bool, lock_store_wait_s: str = "") -> dict:
     run_id = secrets.token_hex(4)
     pool = resident_questions(QUESTIONS)
     workdir = Path(tempfile.mkdtemp(prefix="bench-faults-"))
@@ -317,12 +321,15 @@ def run(phases: Sequence[str], residents: int, keep: bool) -> dict:
     redis.start()
     scaled = Scaled(workdir, Ports.free(), tracker_db=f"faults_tracker_{run_id}",
                     store_db=f"faults_knowledge_{run_id}", fresh=True,
-                    env={"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port)})
+                    env={"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port),
+                         # bot/rasa_side/lock_store.py; 0.01 behaves as Rasa's own lock store (one try)
+                         **({"BOT_LOCK_STORE_WAIT_S": lock_store_wait_s} if lock_store_wait_s else {})})
     result: dict = {"machine": machine(), "run_id": run_id, "phases": {},
                     "config": {"residents": residents, "before_s": BEFORE_S, "after_s": AFTER_S,
                                "redis_down_s": REDIS_DOWN_S, "conversation": ["<question>", *(
                                    f or "<question>" for f in FOLLOW_UPS)], "questions": "tests/data/real_dev.jsonl",
-                               "message_timeout_s": MESSAGE_TIMEOUT_S}}
+                               "message_timeout_s": MESSAGE_TIMEOUT_S,
+                               "lock_store_wait_s": lock_store_wait_s or "default (5)"}}
     try:
         print(f"starting the scaled set-up in {workdir} (Redis of its own on port {redis.port}) ...", flush=True)
         scaled.start()
@@ -360,12 +367,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--residents", type=int, default=RESIDENTS)
     parser.add_argument("--out", type=Path, default=OUT, help="folder of faults.json and faults.md")
     parser.add_argument("--keep", action="store_true", help="keep the servers' logs (printed folder)")
+    parser.add_argument("--lock-store-wait", default="", help="BOT_LOCK_STORE_WAIT_S for the Rasa servers (0.01: "
+                        "give up at the first refused connection, as Rasa's own lock store does)")
     args = parser.parse_args(argv)
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
-    result = run(phases, args.residents, args.keep)
+    result = run(phases, args.residents, args.keep, args.lock_store_wait)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "faults.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (args.out / "faults.md").write_text(faults_report.markdown(result), encoding="utf-8")
