@@ -246,6 +246,27 @@ def stored_events(scaled: Scaled, conversation_prefix: str) -> dict[str, list[tu
     return events
 
 
+def aligned(sent: Sequence[Message], users: Sequence[str]) -> list[bool]:
+    """Which sent messages the stored user texts account for, in order (the longest common subsequence). A text sent
+    twice ("tiep") and stored once is put down to the message that got no answer rather than one that got a reply."""
+    texts = [mask_incoming(m.text) for m in sent]
+    weight = [1.0 + (0.001 if m.outcome != "error" else 0.0) for m in sent]
+    best = [[0.0] * (len(users) + 1) for _ in range(len(sent) + 1)]
+    for i in range(len(sent) - 1, -1, -1):
+        for j in range(len(users) - 1, -1, -1):
+            best[i][j] = max(best[i + 1][j], best[i][j + 1],
+                             best[i + 1][j + 1] + weight[i] if texts[i] == users[j] else 0.0)
+    kept, i, j = [False] * len(sent), 0, 0
+    while i < len(sent) and j < len(users):
+        if texts[i] == users[j] and best[i][j] == best[i + 1][j + 1] + weight[i]:
+            kept[i], i, j = True, i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return kept
+
+
 def check_tracker(messages: Sequence[Message], events: dict[str, list[tuple[str, str | None]]]) -> dict:
     """Per conversation: every message sent is a user event (masked as the door masks it), each followed by a bot
     event before the next user event. Lost, duplicated and unanswered messages are listed."""
@@ -258,13 +279,10 @@ def check_tracker(messages: Sequence[Message], events: dict[str, list[tuple[str,
         stream = events.get(conv, [])
         users = [text or "" for kind, text in stream if kind == "user"]
         user_events += len(users)
-        missing = Counter(mask_incoming(m.text) for m in msgs) - Counter(users)
-        extra = Counter(users) - Counter(mask_incoming(m.text) for m in msgs)
-        for m in msgs:
-            if missing[mask_incoming(m.text)] > 0:
-                missing[mask_incoming(m.text)] -= 1
-                lost.append({"conversation": conv, "text": m.text[:60], "sent_s": m.sent_s, "outcome": m.outcome,
-                             "error": m.error})
+        stored = aligned(msgs, users)
+        lost += [{"conversation": conv, "text": m.text[:60], "sent_s": m.sent_s, "outcome": m.outcome,
+                  "error": m.error} for m, kept in zip(msgs, stored, strict=True) if not kept]
+        extra = Counter(users) - Counter(mask_incoming(m.text) for m, kept in zip(msgs, stored, strict=True) if kept)
         duplicated += [{"conversation": conv, "text": t[:60], "times": n} for t, n in extra.items()]
         waiting: list[str] = []  # the user message not yet followed by a bot event, if any
         for kind, text in stream:

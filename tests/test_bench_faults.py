@@ -45,3 +45,10 @@ def test_lost_duplicated_and_unanswered_are_listed():
     assert [(x["conversation"], x["text"], x["outcome"]) for x in check["lost"]] == [("web-a", "tiep", "error")]
     assert check["duplicated"] == [{"conversation": "web-a", "text": "hello", "times": 1}]
     assert {x["conversation"] for x in check["unanswered"]} == {"web-a", "web-c"}
+
+
+def test_a_follow_up_sent_twice_and_stored_once_is_put_down_to_the_one_cut_off():
+    sent = [msg("a", "q"), msg("a", "tiep"), msg("a", "tiep", "error"), msg("a", "q2")]
+    check = check_tracker(sent, {"web-a": [("user", "q"), ("bot", "1"), ("user", "tiep"), ("bot", "2"),
+                                           ("user", "q2"), ("bot", "3")]})
+    assert [(x["text"], x["outcome"]) for x in check["lost"]] == [("tiep", "error")] and not check["duplicated"]

@@ -156,6 +156,9 @@ class Scaled:
             "BOT_INDEX_DIR": base.get("BOT_INDEX_DIR") or str(workdir / "index"),
             # the same tag of a client address on both Rasa servers (bot/rasa_side/channels/rest.py)
             "CLIENT_ADDRESS_KEY": base.get("CLIENT_ADDRESS_KEY", "").strip() or secrets.token_hex(32),
+            # Rasa's lock lifetime: how long a conversation waits for a ticket its server died holding (Rasa's
+            # default 60 s); waiting tickets are kept alive (bot/rasa_side/lock_store.py), a turn takes under 20 s
+            "TICKET_LOCK_LIFETIME": base.get("TICKET_LOCK_LIFETIME", "").strip() or "20",
             "SANIC_PROXIES_COUNT": "1",  # HAProxy adds X-Forwarded-For: the resident's address, for the limits
             "SCALED_DIR": str(workdir),
             "SCALED_FRONT_PORT": str(self.ports.front), "SCALED_ACTIONS_FRONT_PORT": str(self.ports.actions_front),

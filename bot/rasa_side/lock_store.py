@@ -11,6 +11,13 @@ LockError (and the apology). Giving the ticket back is tried the same way; if th
 the ticket expires by itself after Rasa's lock lifetime.
 
 Only connection errors are tried again, never a timeout: a command that timed out may have been applied.
+
+A waiting turn keeps its own ticket alive. In Rasa 3.6 a ticket expires a lock lifetime after it was issued, also
+while its turn is still waiting in line: when a Rasa server dies holding a conversation's ticket (killed mid-turn),
+the next turn of that conversation waits for the dead ticket to expire, but its own ticket, issued moments later,
+expires about then too, and the turn ends in LockError: its message never reaches the tracker store (measured:
+bench/faults.md). Here each second of waiting also moves the waiting ticket's expiry on (and puts it back in line
+if it went missing, e.g. lost in a Redis restart), so only tickets of turns that nobody runs any more expire.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from rasa.core.lock import TicketLock
+from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -72,6 +79,31 @@ class PatientRedisLockStore(RedisLockStore):
         ticket = lock.issue_ticket(lock_lifetime)
         self.save_lock(lock)
         return ticket
+
+    async def _acquire_lock(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+        """Rasa's LockStore._acquire_lock, keeping this waiting ticket alive at each round."""
+        while True:
+            lock = self.get_lock(conversation_id)
+            if not lock:  # every ticket gone (expired, or the lock deleted): as in Rasa, the turn cannot go on
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self._keep_waiting(conversation_id, ticket)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    def _keep_waiting(self, conversation_id: str, ticket: int) -> None:
+        """Rasa's update_lock (drop expired tickets), also giving the waiting `ticket` a fresh lifetime."""
+        lock = self.get_lock(conversation_id)
+        if not lock:
+            return
+        lock.remove_expired_tickets()
+        mine = next((t for t in lock.tickets if t.number == ticket), None)
+        if mine is None:  # back in its place in line (tickets are kept in number order)
+            mine = Ticket(ticket, 0.0)
+            lock.tickets.insert(sum(t.number < ticket for t in lock.tickets), mine)
+        mine.expires = time.time() + LOCK_LIFETIME
+        self.save_lock(lock)
 
     @asynccontextmanager
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,

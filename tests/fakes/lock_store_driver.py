@@ -4,7 +4,8 @@
 (PatientRedisLockStore, BOT_LOCK_STORE_WAIT_S), endpoints (whatever endpoints.scaled.yml builds from the
 environment). Redis: REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, BOT_REDIS_PREFIX. Reads one command a line on stdin and
 answers one JSON line: `lock ID` (take and give back the lock of conversation ID: ok, seconds, error, the Redis keys
-seen while holding it, the keys left after), `describe` (the store's class and key prefix).
+seen while holding it, the keys left after), `dead ID` (take a ticket and never give it back, as a Rasa server killed
+mid-turn), `describe` (the store's class and key prefix).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def main() -> None:
         command, _, arg = line.strip().partition(" ")
         if command == "lock":
             answer = asyncio.run(lock(store, arg))
+        elif command == "dead":  # a ticket nobody gives back: a Rasa server killed in the middle of a turn
+            answer = {"ticket": store.issue_ticket(arg)}
         elif command == "describe":
             answer = {"class": type(store).__name__, "key_prefix": store.key_prefix}
         else:
