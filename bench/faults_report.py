@@ -7,16 +7,27 @@ EXPLAINED = {
         "A killed Rasa server refuses new connections at once; HAProxy retries such a connection on the other "
         "server (`retry-on conn-failure`) and marks the dead one DOWN (`observe layer4`). The messages the killed "
         "server was working on when it died are cut off: Rasa writes a turn to the tracker store only at its end, so "
-        "none of them is half-stored. The restarted server loads its model while the residents keep writing."
+        "none of them is half-stored, and they are the errors and the lost messages above (HAProxy 2.6 retries a "
+        "request whose server closed the connection cleanly, `empty-response`, but not one whose connection was "
+        "reset, and on a kept-alive client connection it then closes the client's connection without an answer). "
+        "The conversations of those residents wait for the lock ticket the dead server held (`TICKET_LOCK_LIFETIME`, "
+        "20 s in tools/scaled.py): their next messages get the busy apology after the doors' 8 s and are answered in "
+        "the tracker store once the ticket expires; a waiting ticket is kept alive (bot/rasa_side/lock_store.py), so "
+        "none of them is dropped. The restarted server loads its model while the residents keep writing."
     ),
     "actions": (
         "Actions keep no state of their own, so HAProxy's second door retries a call refused by the dead action "
-        "server, or cut off without an answer, on the other one (`retry-on conn-failure empty-response`). The "
-        "restarted server loads e5 and the index and answers a warm-up question before HAProxy sends it calls."
+        "server, or cut off without an answer, on the other one (`retry-on conn-failure empty-response`; a call "
+        "is retried only if it fits in HAProxy's buffer, `tune.bufsize`, and only after a clean close). A call that "
+        "is not retried gets a 502: Rasa goes on without the action's events and the door answers the busy apology "
+        "(the user message is stored, with no bot event after it). The restarted server loads e5 and the index and "
+        "answers a warm-up question before HAProxy sends it calls."
     ),
     "redis": (
         "Redis holds Rasa's lock store (one message at a time per conversation) and the request limits. While it "
-        "is down, the limits count in each action server's memory (bot/core/limits.py)."
+        "is down, the lock store tries again every 0.25 s for up to `BOT_LOCK_STORE_WAIT_S` (5 s; "
+        "bot/rasa_side/lock_store.py), so the messages sent meanwhile wait and are answered when Redis is back; the "
+        "limits count in each action server's memory (bot/core/limits.py)."
     ),
 }
 
