@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load bench-faiss moodbot calibrate clean kb admin db-upgrade lint run-scaled
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load bench-faiss bench-faults moodbot calibrate clean kb admin db-upgrade lint run-scaled
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ bench-load: index train moodbot ## our bot beside Rasa's moodbot under load, 1/5
 
 bench-faiss: index ## exact vs IVF vs HNSW search at 10k/100k/1M vectors, real ones mixed in (SIZES=10000,100000; QUICK=1); bench/faiss_scale.*
 	nice -n 10 $(ACT) -m bench.faiss_scale $(if $(SIZES),--sizes $(SIZES)) $(if $(QUICK),--quick --out .cache/faiss_quick)
+
+bench-faults: train ## 20 residents on the scaled set-up while a Rasa server, an action server and Redis are killed and restarted; bench/faults.*
+	$(ACT) -m bench.faults
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl

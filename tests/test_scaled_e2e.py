@@ -4,8 +4,8 @@ on PostgreSQL. Real engines: without PostgreSQL, Redis or haproxy this fails (En
 
 The tests run in file order on one set-up: a conversation whose turns land on both Rasa servers keeps its context;
 one Rasa server killed, then started again; one action server stopped, then started again; one action server frozen
-(SIGSTOP), then thawed. Figures (start-up,
-failover) are printed (`pytest -s`) and written to <workdir>/measured.json."""
+(SIGSTOP), then thawed; the set-up's own Redis (lock store, limits) killed and started again mid-conversation.
+Figures (start-up, failover) are printed (`pytest -s`) and written to <workdir>/measured.json."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.rasa_side.channels.validation import web_conversation_id
+from tools.redis_server import RedisServer
 from tools.scaled import Ports, Scaled
 
 pytestmark = pytest.mark.e2e
@@ -55,10 +56,20 @@ def user_texts(scaled: Scaled, sender: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def scaled(tmp_path_factory) -> Iterator[Scaled]:
+def redis(tmp_path_factory) -> Iterator[RedisServer]:
+    """A Redis of the set-up's own (the machine's shared one is never restarted); no redis-server: fails."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop(signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory, redis) -> Iterator[Scaled]:
     workdir = tmp_path_factory.mktemp("scaled")
     running = Scaled(workdir, Ports.free(), tracker_db="bot_tracker_e2e", store_db="bot_knowledge_e2e",
-                     api_token=secrets.token_urlsafe(32), fresh=True)
+                     api_token=secrets.token_urlsafe(32), fresh=True,
+                     env={"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port)})
     try:
         running.start()
         MEASURED["start_s"] = dict(running.timings)
@@ -173,3 +184,22 @@ def test_a_frozen_action_server_costs_at_most_a_polite_retry_within_10_s(scaled)
     assert set(run["outcomes"]) <= {"apology", "answer"}, run
     assert run["outcomes"][-1] == "answer", run  # once HAProxy took it out, actions2 answers
     assert "1. " in text(scaled.say(QUESTION, f"scaled-thawed-{secrets.token_hex(4)}"))
+
+
+def test_a_redis_restart_mid_conversation_delays_the_turn_but_loses_nothing(scaled, redis):
+    """Rasa's own lock store fails the turn at once while Redis is down (tests/test_lock_store.py): the message would
+    get the apology and never reach the tracker store. bot/rasa_side/lock_store.py waits for Redis instead."""
+    sender = f"scaled-redis-{secrets.token_hex(4)}"
+    assert "1. " in text(scaled.say(QUESTION, sender))
+    redis.stop(signal.SIGKILL)
+    restart = threading.Thread(target=lambda: (time.sleep(1.5), redis.start()), daemon=True)
+    restart.start()
+    started = time.monotonic()
+    reply = text(scaled.say("tiep", sender, timeout=30))  # sent while Redis is down
+    seconds = round(time.monotonic() - started, 2)
+    restart.join()
+    assert "Bước 1/" in reply, reply  # the turn ran once Redis was back, not the apology
+    assert 1.0 < seconds < 8, seconds  # it waited for Redis (less than the door's turn deadline)
+    assert "Bước 2/" in text(scaled.say("tiep", sender))
+    assert user_texts(scaled, sender) == [QUESTION, "tiep", "tiep"]
+    MEASURED["redis_restart_reply_s"] = seconds

@@ -27,7 +27,7 @@ def redis_commands() -> int:
 
 def test_scaled_endpoints_file_names_postgres_and_redis():
     text = (ROOT / "endpoints.scaled.yml").read_text(encoding="utf-8")
-    assert "dialect: postgresql" in text and "type: redis" in text
+    assert "dialect: postgresql" in text and "type: bot.rasa_side.lock_store.PatientRedisLockStore" in text
 
 
 def test_conversation_goes_to_postgres_and_locks_to_redis(tmp_path):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import requests
 
-from bot.core.settings import ROOT
+from bot.core.settings import ROOT, redis_key_prefix
 from tools.launch import ACTIONS_PY, RASA, free_port, latest_model, relay_secret, wait_until
 from tools.warmup import warm_up
 
@@ -149,10 +149,16 @@ class Scaled:
             "TRACKER_DB": tracker_db, "TRACKER_DB_USER": self.engines.pg_user,
             "TRACKER_DB_PASSWORD": self.engines.pg_password,
             "REDIS_HOST": self.engines.redis_host, "REDIS_PORT": str(self.engines.redis_port),
+            # endpoints.scaled.yml reads both (empty: no password, no prefix); checked in prepare()
+            "REDIS_PASSWORD": base.get("REDIS_PASSWORD", "").strip(),
+            "BOT_REDIS_PREFIX": base.get("BOT_REDIS_PREFIX", "").strip(),
             "BOT_STORE_URL": self.engines.url(store_db),
             "BOT_INDEX_DIR": base.get("BOT_INDEX_DIR") or str(workdir / "index"),
             # the same tag of a client address on both Rasa servers (bot/rasa_side/channels/rest.py)
             "CLIENT_ADDRESS_KEY": base.get("CLIENT_ADDRESS_KEY", "").strip() or secrets.token_hex(32),
+            # Rasa's lock lifetime: how long a conversation waits for a ticket its server died holding (Rasa's
+            # default 60 s); waiting tickets are kept alive (bot/rasa_side/lock_store.py), a turn takes under 20 s
+            "TICKET_LOCK_LIFETIME": base.get("TICKET_LOCK_LIFETIME", "").strip() or "20",
             "SANIC_PROXIES_COUNT": "1",  # HAProxy adds X-Forwarded-For: the resident's address, for the limits
             "SCALED_DIR": str(workdir),
             "SCALED_FRONT_PORT": str(self.ports.front), "SCALED_ACTIONS_FRONT_PORT": str(self.ports.actions_front),
@@ -233,6 +239,7 @@ class Scaled:
         """Check the engines, create the databases, migrate and publish the knowledge store; haproxy's path."""
         started = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
+        redis_key_prefix(self.env)  # Rasa's lock store would ignore a bad prefix silently: refuse it here
         haproxy = self.engines.check()
         self.engines.database(self.tracker_db, self.fresh)
         self.engines.database(self.store_db, self.fresh)
@@ -360,7 +367,7 @@ def main() -> int:
             time.sleep(1)
     except KeyboardInterrupt:
         return 0
-    except (EnginesMissing, RuntimeError, FileNotFoundError) as err:
+    except (EnginesMissing, RuntimeError, FileNotFoundError, ValueError) as err:
         print(f"run-scaled: {err}", file=sys.stderr)
         return 1
     finally:

@@ -202,11 +202,13 @@ class Limiter:
 
 
 def limiter_from_env(env: Mapping[str, str] | None = None) -> Limiter:
-    """Redis when REDIS_HOST is set (the scaled set-up), this process's memory otherwise."""
+    """Redis when REDIS_HOST is set (the scaled set-up; keys after BOT_REDIS_PREFIX), this process's memory
+    otherwise."""
     where = redis_address(os.environ if env is None else env, "BOT_LIMITS_REDIS_DB", REDIS_DB)
     if where is None:
         return Limiter(MemoryCounters())
-    return Limiter(RedisCounters.connect(where.host, where.port, where.db, where.password))
+    return Limiter(RedisCounters.connect(where.host, where.port, where.db, where.password),
+                   prefix=f"{where.prefix}bot:limits:")
 
 
 _shared: Limiter | None = None

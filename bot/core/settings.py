@@ -331,14 +331,26 @@ class RedisAddress:
     port: int
     db: int
     password: str | None
+    prefix: str = ""  # before every key the bot writes: "<BOT_REDIS_PREFIX>:", or nothing
+
+
+def redis_key_prefix(env: Mapping[str, str]) -> str:
+    """"<BOT_REDIS_PREFIX>:" (or "" when unset): one deployment's keys apart from another's sharing the same Redis.
+    Letters and digits only, as Rasa's lock store takes the same value as its `key_prefix` (endpoints.scaled.yml)
+    and silently ignores anything else; ValueError otherwise."""
+    prefix = env.get("BOT_REDIS_PREFIX", "").strip()
+    if prefix and not (prefix.isascii() and prefix.isalnum()):
+        raise ValueError(f"BOT_REDIS_PREFIX={prefix!r}: letters and digits only (Rasa's lock store rule)")
+    return f"{prefix}:" if prefix else ""
 
 
 def redis_address(env: Mapping[str, str], db_variable: str, default_db: int) -> RedisAddress | None:
-    """REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and the feature's own database variable; None when REDIS_HOST is
-    unset (one process: state stays in memory). ValueError when a port or database is not a number."""
+    """REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, BOT_REDIS_PREFIX and the feature's own database variable; None when
+    REDIS_HOST is unset (one process: state stays in memory). ValueError when a port or database is not a number,
+    or the prefix is not letters and digits."""
     host = env.get("REDIS_HOST", "").strip()
     if not host:
         return None
     port = int(env.get("REDIS_PORT", "").strip() or 6379)
     db = int(env.get(db_variable, "").strip() or default_db)
-    return RedisAddress(host, port, db, env.get("REDIS_PASSWORD", "").strip() or None)
+    return RedisAddress(host, port, db, env.get("REDIS_PASSWORD", "").strip() or None, redis_key_prefix(env))

@@ -26,18 +26,19 @@ RETRY_REDIS_AFTER_S = 30.0
 REDIS_TIMEOUT_S = 0.3  # on the webhook's path, which must answer Zalo within about 2 s
 
 
-def redis_key(app_id: str, dedupe_key: str) -> str:
-    """The Redis key for one delivery: a hash, so Zalo user ids (in follow keys) are not written in the clear."""
-    return KEY_PREFIX + hashlib.sha256(f"{app_id}\x00{dedupe_key}".encode()).hexdigest()[:40]
+def redis_key(app_id: str, dedupe_key: str, prefix: str = "") -> str:
+    """The Redis key for one delivery: a hash, so Zalo user ids (in follow keys) are not written in the clear;
+    `prefix` is the deployment's (BOT_REDIS_PREFIX)."""
+    return prefix + KEY_PREFIX + hashlib.sha256(f"{app_id}\x00{dedupe_key}".encode()).hexdigest()[:40]
 
 
 class SeenEvents:
     """`await seen(key)`: True when the delivery was accepted before (here, or by any server sharing Redis)."""
 
     def __init__(self, redis: Any = None, app_id: str = "", ttl_s: float = 6 * 3600.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, key_prefix: str = "") -> None:
         self.redis = redis  # a redis.asyncio.Redis, or None
-        self.app_id = app_id
+        self.app_id, self.key_prefix = app_id, key_prefix
         self.ttl_s = ttl_s
         self.local = Deduper(ttl_s=ttl_s, clock=clock)
         self.clock = clock
@@ -45,11 +46,13 @@ class SeenEvents:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], app_id: str) -> SeenEvents:
-        """Redis at REDIS_HOST:REDIS_PORT (database ZALO_REDIS_DB, REDIS_PASSWORD if set) when REDIS_HOST is set."""
+        """Redis at REDIS_HOST:REDIS_PORT (database ZALO_REDIS_DB, REDIS_PASSWORD and BOT_REDIS_PREFIX if set) when
+        REDIS_HOST is set."""
         try:
             where = redis_address(env, "ZALO_REDIS_DB", REDIS_DB)
         except ValueError:
-            log.error("REDIS_PORT / ZALO_REDIS_DB are not numbers: Zalo de-duplication stays in this process")
+            log.error("REDIS_PORT / ZALO_REDIS_DB are not numbers or BOT_REDIS_PREFIX is not letters and digits: "
+                      "Zalo de-duplication stays in this process")
             return cls(None, app_id)
         if where is None:
             return cls(None, app_id)
@@ -61,7 +64,7 @@ class SeenEvents:
                                      socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S,
                                      retry=Retry(NoBackoff(), 0))  # no retries: the local memory answers instead
         log.info("Zalo de-duplication shared through Redis at %s:%d/%d", where.host, where.port, where.db)
-        return cls(client, app_id)
+        return cls(client, app_id, key_prefix=where.prefix)
 
     @property
     def shared(self) -> bool:
@@ -74,7 +77,8 @@ class SeenEvents:
         if self.redis is None or self.clock() < self._redis_down_until:
             return False
         try:
-            claimed = await self.redis.set(redis_key(self.app_id, dedupe_key), "1", nx=True, ex=int(self.ttl_s))
+            claimed = await self.redis.set(redis_key(self.app_id, dedupe_key, self.key_prefix), "1", nx=True,
+                                           ex=int(self.ttl_s))
         except Exception as exc:  # redis.RedisError, OSError, timeouts: never refuse a resident for it
             self._redis_down_until = self.clock() + RETRY_REDIS_AFTER_S
             log.error("Redis unreachable for Zalo de-duplication (%s): this process's memory only, for %.0f s",
