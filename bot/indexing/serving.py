@@ -12,8 +12,8 @@ from bot.search.decide import Thresholds
 from bot.search.embcache import EmbeddingCache
 from bot.search.onnx_embedder import e5_embedder
 from bot.search.query_cache import with_query_cache
-from bot.search.shared_vectors import shared_vectors_from_env
 from bot.search.service import SearchService
+from bot.search.shared_vectors import shared_vectors_from_env
 from bot.store.knowledge import KnowledgeStore
 
 
