@@ -258,6 +258,32 @@ def test_unreachable_server_gives_a_friendly_line_and_keeps_the_question(chat):
     assert "Nguồn: http" in chat.ask("quen mk vneid")[-1]
 
 
+def test_a_connection_cut_before_the_answer_is_sent_once_more(chat):
+    """A Rasa server killed mid-turn resets the connection and never stores the message (bench/faults.md): the page
+    sends it once more, the resident gets the answer and no error line. A second cut gives the error line."""
+    chat.open()
+    sent: list[str | None] = []
+
+    def cut_first(route):
+        sent.append(route.request.post_data)
+        if len(sent) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    chat.page.route("**/webhooks/rest/webhook", cut_first)
+    reply = chat.ask("quen mk vneid")
+    assert "Nguồn: http" in reply[-1] and not any("không kết nối được" in r for r in reply)
+    assert len(sent) == 2 and sent[0] == sent[1]
+    chat.page.unroute("**/webhooks/rest/webhook")
+    cuts: list[str | None] = []
+    chat.page.route("**/webhooks/rest/webhook", lambda route: (cuts.append(route.request.post_data),
+                                                               route.abort("connectionreset")))
+    reply = chat.ask("quen mk vneid")
+    assert reply and "không kết nối được" in reply[0] and len(cuts) == 2
+    chat.page.unroute("**/webhooks/rest/webhook")
+
+
 def test_one_sender_per_browser_and_a_new_conversation_button(bot, chat):
     chat.open()
     chat.ask("xin chào")

@@ -5,6 +5,10 @@
 
   var REST_URL = "../rest/webhook";          // same origin: /webhooks/rest/webhook
   var TIMEOUT_MS = 60000;
+  // A connection cut before any answer (a Rasa server killed mid-turn, a network blip) is sent once more after this
+  // pause before the resident sees the error line: Rasa stores a turn only at its end, so the cut message was never
+  // stored (docs/scaling.md, "Faults under load"). An HTTP error or the timeout is not retried.
+  var RETRY_AFTER_MS = 500;
   var SENDER_KEY = "webchat.sender";
   var BIG_KEY = "webchat.bigText";
   var TICKET_KEY = "webchat.ticket";         // an open ticket: staff replies are fetched from the inbox
@@ -309,12 +313,22 @@
     var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
     var ok = false;
     try {
-      var res = await fetch(REST_URL, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: senderId(), message: message }),
-        signal: controller ? controller.signal : undefined
-      });
+      var post = function () {
+        return fetch(REST_URL, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ sender: senderId(), message: message }),
+          signal: controller ? controller.signal : undefined
+        });
+      };
+      var res;
+      try {
+        res = await post();
+      } catch (cut) {
+        if (controller && controller.signal.aborted) throw cut;
+        await new Promise(function (resolve) { setTimeout(resolve, RETRY_AFTER_MS); });
+        res = await post();
+      }
       if (!res.ok) throw new Error("HTTP " + res.status);
       showReply(await res.json());
       ok = true;
