@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 
@@ -163,6 +164,42 @@ async def test_rasa_client_connection_refused_and_timeout():
     with pytest.raises(RasaUnavailable, match="no answer within"):
         await client_answering(slow).ask("tg-1", "x")
     assert asyncio.get_running_loop().time() - started < 1.5
+
+
+async def test_rasa_client_sends_a_turn_cut_before_any_answer_once_more():
+    """A real TCP server that drops the first connection after reading the request (as a killed Rasa server does),
+    then answers: the turn is sent once more and answered; dropped twice, it is RasaUnavailable."""
+    requests_seen: list[bytes] = []
+    drops = {"left": 1}
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: *(\d+)", head, re.I).group(1))
+        requests_seen.append(await reader.readexactly(length))
+        if drops["left"] > 0:
+            drops["left"] -= 1
+            writer.transport.abort()  # reset, no answer
+            return
+        body = '[{"recipient_id": "tg-1", "text": "Xin chào"}]'.encode()
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+                     % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = RasaClient(f"http://127.0.0.1:{port}/webhooks/relay/webhook", 5)
+        assert await client.ask("tg-1", "quen mk vneid") == [{"recipient_id": "tg-1", "text": "Xin chào"}]
+        assert len(requests_seen) == 2 and requests_seen[0] == requests_seen[1]
+        drops["left"] = 2
+        with pytest.raises(RasaUnavailable):
+            await client.ask("tg-1", "quen mk vneid")
+        assert len(requests_seen) == 4
+        await client.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 # --- ordering, logs -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bot.speech.tts import AUDIO_ROUTE
 RELAY_SECRET_HEADER = "X-Relay-Secret"  # bot/rasa_side/channels/relay.py checks it (that module needs Rasa: not
                                         # imported)
 SCREENSHOT_HEADER = "X-Relay-Screenshot"  # the door's screenshot marker (bot/rasa_side/channels/relay.py)
+RETRY_AFTER_S = 0.5  # pause before sending a turn again whose connection was cut before any answer
 MAX_VOICE_BYTES = 20 << 20  # Telegram takes up to 50 MB; a 1,500-character answer is about 0.3 MB
 
 
@@ -35,11 +36,18 @@ class RasaClient:
     async def ask(self, sender: str, text: str, screenshot: bool = False) -> list[dict]:
         """One user turn: Rasa's messages for `text` from `sender` (`screenshot`: read from the resident's picture)."""
         headers = {**self.headers, SCREENSHOT_HEADER: "1"} if screenshot else self.headers
+
+        async def post() -> httpx.Response:
+            try:
+                return await self.client.post(self.url, json={"sender": sender, "message": text}, headers=headers)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                # Cut before any answer (a Rasa server killed mid-turn): Rasa stores a turn only at its end, so the
+                # message was never stored; sent once more (docs/scaling.md, "Faults under load").
+                await asyncio.sleep(RETRY_AFTER_S)
+                return await self.client.post(self.url, json={"sender": sender, "message": text}, headers=headers)
+
         try:
-            response = await asyncio.wait_for(
-                self.client.post(self.url, json={"sender": sender, "message": text}, headers=headers),
-                self.timeout,
-            )
+            response = await asyncio.wait_for(post(), self.timeout)
         except (asyncio.TimeoutError, httpx.TimeoutException):
             raise RasaUnavailable(f"no answer within {self.timeout:g} s") from None
         except httpx.HTTPError as err:
