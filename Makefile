@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load bench-faiss bench-faults moodbot calibrate clean kb admin db-upgrade lint run-scaled
+.PHONY: help setup run test index nlu train validate validate-kb shell telegram eval eval-real eval-conversations bench bench-followups bench-load bench-faiss bench-faults bench-scaled moodbot calibrate clean kb admin db-upgrade lint run-scaled
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ bench-faiss: index ## exact vs IVF vs HNSW search at 10k/100k/1M vectors, real o
 
 bench-faults: train ## 20 residents on the scaled set-up while a Rasa server, an action server and Redis are killed and restarted; bench/faults.*
 	$(ACT) -m bench.faults
+
+bench-scaled: train ## the scaled set-up against the default one at 20 and 50 residents, same run; bench/scaled_load.*
+	$(ACT) -m bench.scaled_load
 
 calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
 	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
