@@ -138,8 +138,20 @@ class StatusWatch:
         self._thread.join(5)
 
 
+async def post_turn(client: httpx.AsyncClient, url: str, payload: dict, retry_cut: bool) -> httpx.Response:
+    """One turn; with `retry_cut`, a connection cut before any answer is sent once more after 0.5 s, as the web chat
+    page and the Telegram relay do (bot/rasa_side/channels/webchat_static/chat.js, bot/relay/client.py)."""
+    try:
+        return await client.post(url, json=payload)
+    except (httpx.RemoteProtocolError, httpx.ReadError):
+        if not retry_cut:
+            raise
+        await asyncio.sleep(0.5)
+        return await client.post(url, json=payload)
+
+
 async def resident(client: httpx.AsyncClient, url: str, sender_prefix: str, pool: Sequence[str], first: int,
-                   clock: Clock, stop: asyncio.Event, log: list[Message]) -> None:
+                   clock: Clock, stop: asyncio.Event, log: list[Message], retry_cut: bool = False) -> None:
     """One slot of the closed loop: conversations one after another, each under a new sender id, until `stop`."""
     n, question = 0, first
     while not stop.is_set():
@@ -151,7 +163,7 @@ async def resident(client: httpx.AsyncClient, url: str, sender_prefix: str, pool
             sent, started = clock.now(), time.perf_counter()
             status, body, error = None, None, None
             try:
-                r = await client.post(url, json={"sender": sender, "message": text})
+                r = await post_turn(client, url, {"sender": sender, "message": text}, retry_cut)
                 status = r.status_code
                 body = r.json() if status == 200 else None
             except httpx.TimeoutException:
@@ -211,7 +223,7 @@ PHASES: dict[str, tuple[str, Fault]] = {
 
 
 async def load_through(scaled: Scaled, redis: RedisServer, phase: str, fault: Fault, pool: Sequence[str],
-                       run_id: str, residents: int) -> dict:
+                       run_id: str, residents: int, retry_cut: bool = False) -> dict:
     """The residents write for BEFORE_S, the fault happens and is repaired, they write AFTER_S more."""
     clock, stop, log = Clock(BEFORE_S), asyncio.Event(), list[Message]()
     url = f"{scaled.url}/webhooks/rest/webhook"
@@ -220,7 +232,7 @@ async def load_through(scaled: Scaled, redis: RedisServer, phase: str, fault: Fa
         async with httpx.AsyncClient(timeout=MESSAGE_TIMEOUT_S, limits=limits) as client:
             first_question = [(list(PHASES).index(phase) * 7 + i * 40) % len(pool) for i in range(residents)]
             slots = [asyncio.create_task(resident(client, url, f"faults-{run_id}-{phase}-{i}", pool, first, clock,
-                                                  stop, log))
+                                                  stop, log, retry_cut))
                      for i, first in enumerate(first_question)]
             await asyncio.sleep(BEFORE_S)
             timeline = await asyncio.to_thread(fault, scaled, clock, redis)
@@ -331,7 +343,8 @@ def summarise(phase: dict) -> dict:
                             for m in msgs if m.outcome != "reply"]}
 
 
-def run(phases: Sequence[str], residents: int, keep: bool, lock_store_wait_s: str = "") -> dict:
+def run(phases: Sequence[str], residents: int, keep: bool, lock_store_wait_s: str = "",
+        retry_cut: bool = False) -> dict:
     run_id = secrets.token_hex(4)
     pool = resident_questions(QUESTIONS)
     workdir = Path(tempfile.mkdtemp(prefix="bench-faults-"))
@@ -347,7 +360,8 @@ def run(phases: Sequence[str], residents: int, keep: bool, lock_store_wait_s: st
                                "redis_down_s": REDIS_DOWN_S, "conversation": ["<question>", *(
                                    f or "<question>" for f in FOLLOW_UPS)], "questions": "tests/data/real_dev.jsonl",
                                "message_timeout_s": MESSAGE_TIMEOUT_S,
-                               "lock_store_wait_s": lock_store_wait_s or "default (5)"}}
+                               "lock_store_wait_s": lock_store_wait_s or "default (5)",
+                               "client_retry_on_cut": retry_cut}}
     try:
         print(f"starting the scaled set-up in {workdir} (Redis of its own on port {redis.port}) ...", flush=True)
         scaled.start()
@@ -356,7 +370,7 @@ def run(phases: Sequence[str], residents: int, keep: bool, lock_store_wait_s: st
             title, fault = PHASES[name]
             scaled.wait_status(set(SERVERS), "UP", timeout=120)
             print(f"phase {name}: {title}", flush=True)
-            phase = asyncio.run(load_through(scaled, redis, name, fault, pool, run_id, residents))
+            phase = asyncio.run(load_through(scaled, redis, name, fault, pool, run_id, residents, retry_cut))
             summary = summarise(phase)
             summary["tracker"] = settle_and_check(scaled, phase["messages"],
                                                   web_conversation_id(f"faults-{run_id}-{name}-"))
@@ -387,12 +401,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the servers' logs (printed folder)")
     parser.add_argument("--lock-store-wait", default="", help="BOT_LOCK_STORE_WAIT_S for the Rasa servers (0.01: "
                         "give up at the first refused connection, as Rasa's own lock store does)")
+    parser.add_argument("--client-retry", action="store_true", help="residents send a turn cut before any answer "
+                        "once more, as the web chat page and the Telegram relay do")
     args = parser.parse_args(argv)
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
-    result = run(phases, args.residents, args.keep, args.lock_store_wait)
+    result = run(phases, args.residents, args.keep, args.lock_store_wait, args.client_retry)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "faults.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (args.out / "faults.md").write_text(faults_report.markdown(result), encoding="utf-8")
