@@ -179,28 +179,25 @@ async def resident(client: httpx.AsyncClient, url: str, sender_prefix: str, pool
 
 # -- the faults: blocking, run in a thread while the residents write; each returns its timeline -------------------
 
-def kill_and_restart_rasa(scaled: Scaled, clock: Clock, _redis: RedisServer) -> dict:
-    scaled.stop_process("rasa1", signal.SIGKILL)
+def _kill_and_restart(scaled: Scaled, clock: Clock, name: str, start: Callable[[], None]) -> dict:
+    """SIGKILL one server, wait until HAProxy marks it DOWN, start it again, wait until it is UP."""
+    scaled.stop_process(name, signal.SIGKILL)
     timeline = {"killed": clock.now()}
-    scaled.wait_status({"rasa1"}, "DOWN", timeout=30)
+    scaled.wait_status({name}, "DOWN", timeout=30)
     timeline["restart_begun"] = clock.now()
-    scaled.start_rasa(1)
+    start()
     timeline["restarted"] = clock.now()
-    scaled.wait_status({"rasa1"}, "UP", timeout=60)
+    scaled.wait_status({name}, "UP", timeout=60)
     timeline["whole_again"] = clock.now()
     return timeline
+
+
+def kill_and_restart_rasa(scaled: Scaled, clock: Clock, _redis: RedisServer) -> dict:
+    return _kill_and_restart(scaled, clock, "rasa1", lambda: scaled.start_rasa(1))
 
 
 def kill_and_restart_actions(scaled: Scaled, clock: Clock, _redis: RedisServer) -> dict:
-    scaled.stop_process("actions1", signal.SIGKILL)
-    timeline = {"killed": clock.now()}
-    scaled.wait_status({"actions1"}, "DOWN", timeout=30)
-    timeline["restart_begun"] = clock.now()
-    scaled.start_actions(1)
-    timeline["restarted"] = clock.now()
-    scaled.wait_status({"actions1"}, "UP", timeout=60)
-    timeline["whole_again"] = clock.now()
-    return timeline
+    return _kill_and_restart(scaled, clock, "actions1", lambda: scaled.start_actions(1))
 
 
 def kill_and_restart_redis(_scaled: Scaled, clock: Clock, redis: RedisServer) -> dict:
