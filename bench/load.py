@@ -110,7 +110,7 @@ async def measure(target: Target, users: int, seconds: float, warmup: float, run
 
 async def measure_levels(targets: Sequence[Target], levels: Sequence[int], seconds: float, warmup: float,
                          run_id: str) -> list[dict]:
-    """Every level, every bot at it in turn, with the ratios of ours to the floor."""
+    """Every level, every bot at it in turn, with the ratios of ours to the floor when both were loaded."""
     rows = []
     for users in levels:
         row: dict = {"users": users}
@@ -120,7 +120,8 @@ async def measure_levels(targets: Sequence[Target], levels: Sequence[int], secon
             s = row[target.name]
             print(f"  {s['throughput_msg_s']} msg/s, p95 {s['latency_ms'].get('p95')} ms, errors {s['errors']}",
                   flush=True)
-        row["ratios"] = load_report.ratios(row[load_report.OURS], row[load_report.FLOOR])
+        if load_report.OURS in row and load_report.FLOOR in row:
+            row["ratios"] = load_report.ratios(row[load_report.OURS], row[load_report.FLOOR])
         rows.append(row)
     return rows
 

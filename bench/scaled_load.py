@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.load import Target, answered_without, door_apology, measure, resident_questions
+from bench.load import Target, answered_without, door_apology, measure_levels, resident_questions
 from bench.machine import machine
 from bot.core.settings import ROOT
 from tools.launch import Bot
@@ -32,21 +32,6 @@ OUT = ROOT / "bench"
 LEVELS = (20, 50)
 SECONDS = 30.0
 WARMUP = 5.0
-
-
-async def _measure_all(targets: Sequence[Target], levels: Sequence[int], seconds: float, warmup: float,
-                       run_id: str) -> list[dict]:
-    rows = []
-    for users in levels:
-        row: dict = {"users": users}
-        for target in targets:
-            print(f"{users} resident(s), {target.name}…", flush=True)
-            row[target.name] = await measure(target, users, seconds, warmup, run_id)
-            s = row[target.name]
-            print(f"  {s['throughput_msg_s']} msg/s, p95 {s['latency_ms'].get('p95')} ms, errors {s['errors']}",
-                  flush=True)
-        rows.append(row)
-    return rows
 
 
 def run(levels: Sequence[int], seconds: float, warmup: float) -> dict:
@@ -72,7 +57,7 @@ def run(levels: Sequence[int], seconds: float, warmup: float) -> dict:
             Target("scaled", f"{scaled.url}/webhooks/rest/webhook", questions,
                    {name: proc.pid for name, proc in scaled.procs.items()}, apology),
         ]
-        rows = asyncio.run(_measure_all(targets, levels, seconds, warmup, run_id))
+        rows = asyncio.run(measure_levels(targets, levels, seconds, warmup, run_id))
     finally:
         default.stop()
         scaled.stop()
