@@ -42,6 +42,7 @@ class CachedQueryEmbedder:
         self.shared_hits = 0
 
     def _keep(self, vectors: dict[str, np.ndarray]) -> None:
+        """Remember `vectors` (read-only from now on: every later caller shares them), the oldest going first."""
         with self._lock:
             for text, vec in vectors.items():
                 vec.setflags(write=False)
@@ -68,17 +69,11 @@ class CachedQueryEmbedder:
             missing = [t for t in missing if t not in from_shared]
             self._keep(from_shared)
         if missing:
-            fresh = self.inner.encode_queries(missing)
+            fresh = dict(zip(missing, self.inner.encode_queries(missing), strict=True))
             if self.shared is not None:
-                self.shared.put_many(dict(zip(missing, fresh, strict=True)))
-            with self._lock:
-                for text, vec in zip(missing, fresh, strict=True):
-                    vec.setflags(write=False)  # shared by every later caller
-                    found[text] = vec
-                    if self.size > 0:
-                        self._vectors[text] = vec
-                while len(self._vectors) > self.size:
-                    self._vectors.popitem(last=False)
+                self.shared.put_many(fresh)
+            found.update(fresh)
+            self._keep(fresh)
         if not texts:
             return self.inner.encode_queries(texts)
         return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
