@@ -144,7 +144,7 @@ def score(items: list[Labelled], thresholds: Thresholds) -> dict[str, float]:
     """Outcome counts and the objective for one threshold set."""
     counts: dict[str, float] = dict.fromkeys(
         ("right", "wrong", "false_answers", "asked_back_right", "asked_back_useless", "declined"), 0)
-    weighted = dict.fromkeys(counts, 0.0)
+    objective = 0.0
     for it in items:
         d = decide(it.result, thresholds)
         w = REAL_WEIGHT if it.real else 1.0
@@ -155,11 +155,8 @@ def score(items: list[Labelled], thresholds: Thresholds) -> dict[str, float]:
         else:
             key = "declined"
         counts[key] += 1
-        weighted[key] += w
-    counts["objective"] = round(
-        weighted["right"] + RIGHT_OPTION_GAIN * weighted["asked_back_right"]
-        - USELESS_QUESTION_COST * weighted["asked_back_useless"] - WRONG_ANSWER_COST * weighted["wrong"]
-        - FALSE_ANSWER_COST * weighted["false_answers"], 2)
+        objective += w * _gains(is_story(it.result))[key]
+    counts["objective"] = round(objective, 2)
     return counts
 
 
@@ -172,11 +169,16 @@ def _outcome(it: Labelled, conf: float, answer_at: float, clarify_at: float) -> 
     return "declined"
 
 
+def _gains(long: bool) -> dict[str, float]:
+    """What each outcome is worth in the objective, for the short or the long regime."""
+    wrong, false = (LONG_WRONG_ANSWER_COST, LONG_FALSE_ANSWER_COST) if long else (WRONG_ANSWER_COST, FALSE_ANSWER_COST)
+    return {"right": 1.0, "wrong": -wrong, "false_answers": -false,
+            "asked_back_right": RIGHT_OPTION_GAIN, "asked_back_useless": -USELESS_QUESTION_COST, "declined": 0.0}
+
+
 def _objective(items: list[Labelled], confs: list[float], answer_at: float, clarify_at: float,
                long: bool = False) -> float:
-    wrong, false = (LONG_WRONG_ANSWER_COST, LONG_FALSE_ANSWER_COST) if long else (WRONG_ANSWER_COST, FALSE_ANSWER_COST)
-    gains = {"right": 1.0, "wrong": -wrong, "false_answers": -false,
-             "asked_back_right": RIGHT_OPTION_GAIN, "asked_back_useless": -USELESS_QUESTION_COST, "declined": 0.0}
+    gains = _gains(long)
     return sum((REAL_WEIGHT if it.real else 1.0) * gains[_outcome(it, c, answer_at, clarify_at)]
                for it, c in zip(items, confs, strict=True))
 
