@@ -5,6 +5,7 @@ RasaUnavailable, which the handlers answer with an apology."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from urllib.parse import urljoin
 
 import httpx
@@ -37,14 +38,16 @@ class RasaClient:
         """One user turn: Rasa's messages for `text` from `sender` (`screenshot`: read from the resident's picture)."""
         headers = {**self.headers, SCREENSHOT_HEADER: "1"} if screenshot else self.headers
 
+        send = functools.partial(self.client.post, self.url, json={"sender": sender, "message": text}, headers=headers)
+
         async def post() -> httpx.Response:
             try:
-                return await self.client.post(self.url, json={"sender": sender, "message": text}, headers=headers)
+                return await send()
             except (httpx.RemoteProtocolError, httpx.ReadError):
                 # Cut before any answer (a Rasa server killed mid-turn): Rasa stores a turn only at its end, so the
                 # message was never stored; sent once more (docs/scaling.md, "Faults under load").
                 await asyncio.sleep(RETRY_AFTER_S)
-                return await self.client.post(self.url, json={"sender": sender, "message": text}, headers=headers)
+                return await send()
 
         try:
             response = await asyncio.wait_for(post(), self.timeout)
