@@ -61,6 +61,12 @@ def defaults() -> dict[str, list[str]]:
     return topic_menu.load_defaults(services.settings().knowledge_dir / "menus" / "topic_tasks.yml")
 
 
+@functools.lru_cache(maxsize=1)
+def first_aid() -> dict[str, str]:
+    """Topic → the entry whose steps a vague problem with that topic's app sees first."""
+    return topic_menu.load_first_aid(services.settings().knowledge_dir / "menus" / "first_aid.yml")
+
+
 def asked() -> Counter[str]:
     """Answers per entry over the last 30 days; refreshed in the background, never on the reply's path."""
     return _counts.get()

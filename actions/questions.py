@@ -182,7 +182,9 @@ class ActionAnswerQuestion(Action):
         return events
 
     def _vague_menu(self, turn: Turn, topic: str) -> Events:
-        shown = topic_menu.menu(topic, self._tasks(topic, turn), vague=True, about=topic_menu.subject_named(turn.text))
+        aid = turn.by_id.get(menus.first_aid().get(topic, "")) if vague.app_trouble(turn.text) else None
+        shown = topic_menu.menu(topic, self._tasks(topic, turn), vague=True, about=topic_menu.subject_named(turn.text),
+                                first_aid=aid)
         turn.dispatcher.utter_message(text=shown.text, buttons=shown.buttons)
         return [SlotSet("offered", shown.offered)]
 

@@ -1,5 +1,6 @@
 """Topic menus for residents who cannot name their problem (bot/replies/topic_menu.py)."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,34 @@ def test_the_default_menus_name_real_entries_of_their_topic():
     for topic, ids in defaults.items():
         assert len(ids) >= topic_menu.MENU_SIZE
         assert [i for i in ids if i not in entries or entries[i].topic != topic] == []
+
+
+def test_every_first_aid_entry_is_of_its_topic_and_has_steps():
+    entries = {e.id: e for e in load_entries(ROOT / "knowledge")}
+    first_aid = topic_menu.load_first_aid(ROOT / "knowledge" / "menus" / "first_aid.yml")
+    assert first_aid  # at least VNeID's
+    for topic, entry_id in first_aid.items():
+        assert entry_id in entries and entries[entry_id].topic == topic and entries[entry_id].steps
+
+
+def test_a_vague_app_problem_leads_with_the_first_aid_steps_and_their_source_then_asks_back():
+    aid = dataclasses.replace(make_entry("vneid-bao-tri", "VNeID quay mãi không vào được", ["vneid bao tri"]),
+                              steps=["Thử lại sau.", "Gọi tổng đài 1900 0368."])
+    tasks = topic_menu.ranked_tasks("vneid", ENTRIES, DEFAULTS, asked={})
+    shown = topic_menu.menu("vneid", tasks, vague=True, first_aid=aid)
+    first, _, rest = shown.text.partition("\n")
+    assert "Thử lại sau. Gọi tổng đài 1900 0368." in first and "Nguồn:" in rest and "phải không" in rest
+    assert shown.offered == DEFAULTS  # the menu itself is unchanged
+    assert topic_menu.menu("vneid", tasks, vague=False, first_aid=aid).text.startswith("Về ")  # a bare topic: none
+
+
+@pytest.mark.parametrize(("text", "app"), [
+    ("app vneid cứ báo lỗi", True), ("vneid ko vao dc", True), ("vneid mo mai khong duoc", True),
+    ("vneid bị treo", True), ("thẻ bhyt trên vneid có vấn đề", False), ("vneid của tôi có chuyện rồi", False),
+])
+def test_app_trouble_is_the_app_misbehaving_not_any_problem(text, app):
+    from bot.replies import vague
+    assert vague.app_trouble(text) is app
 
 
 def test_two_asks_share_the_topic_one_of_them_names(tmp_path, fake_embedder):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge.model import TOPICS, Entry
+from bot.knowledge.model import TOPICS, Entry, source_line
 from bot.replies.answers import ask_button
 from bot.replies.topic_words import (
     SUBJECTS,
@@ -135,13 +135,30 @@ def narrowed(topic: str, text: str, by_id: Mapping[str, Entry], ranked: Sequence
     return out + [e for e in ranked if e.id not in chosen]
 
 
-def menu(topic: str, tasks: Sequence[Entry], vague: bool = False, about: str = "") -> MenuReply:
-    """The question back with the topic's tasks as buttons (and a person); `about` names the subject, if one."""
+def load_first_aid(path: Path) -> dict[str, str]:
+    """knowledge/menus/first_aid.yml: topic → the entry whose steps are worth trying first when its app misbehaves."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {str(topic): str(entry_id) for topic, entry_id in (data or {}).items() if entry_id}
+
+
+def first_aid_text(entry: Entry) -> str:
+    """An entry's steps in one paragraph, with its source: what to try while the resident picks a task."""
+    steps = " ".join(step.strip() for step in entry.steps) or entry.answer.strip()
+    return f"Cách thử trước (theo mục “{entry.title}”): {steps}\n{source_line(entry)}"
+
+
+def menu(topic: str, tasks: Sequence[Entry], vague: bool = False, about: str = "",
+         first_aid: Entry | None = None) -> MenuReply:
+    """The question back with the topic's tasks as buttons (and a person); `about` names the subject, if one.
+    `first_aid` (a vague problem with the topic's app) leads with that entry's general steps: a resident whose app
+    shows an error gets something to try at once, not only a question back."""
     name = about or TOPICS.get(topic, topic)
     # Worded as a question back ("bạn muốn hỏi"), so no reader (or grader) takes the menu for an answer.
     lead = (f"Bạn đang gặp vấn đề với {name} phải không? Bạn muốn hỏi về việc nào dưới đây? Chọn việc gần nhất "
             "(gõ “cái thứ 2” cũng được), hoặc cho tôi biết màn hình báo chữ gì."
             if vague else f"Về {name}, bạn muốn hỏi về việc nào? Chọn một mục dưới đây, hoặc gõ câu hỏi của bạn.")
+    if vague and first_aid is not None:
+        lead = f"{first_aid_text(first_aid)}\n\n{lead}"
     chosen = list(tasks[:MENU_SIZE])
     return MenuReply(lead, [*(ask_button(e) for e in chosen), HUMAN_BUTTON], [e.id for e in chosen])
 

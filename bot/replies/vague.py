@@ -95,3 +95,16 @@ def troubled_topic(text: str) -> str | None:
     topic's menu is a better reply than a decline ("vneid bị lỗi không nhận được otp" with no entry sure enough)."""
     topic = named_topic(text)
     return topic if topic is not None and TROUBLE.search(folded(text)) else None
+
+
+# The app itself misbehaving ("app báo lỗi", "không vào được", "bị treo"), not a paper, a card or a fee: where a
+# topic's first-aid steps (update, try again later, the hotline) are worth showing with its menu.
+APP_TROUBLE = re.compile(
+    r"\b(?:app|ung dung|phan mem|bao loi|bi loi|loi|treo|dang nhap|(?:khong|ko|k) (?:vao|mo|dang nhap)"
+    r"|(?:vao|mo)(?: \w+){0,2} (?:khong|ko|k) (?:duoc|dc)|quay mai|load)\b"
+)
+
+
+def app_trouble(text: str) -> bool:
+    """Whether a vague problem is about the app not working (see APP_TROUBLE)."""
+    return bool(APP_TROUBLE.search(folded(text)))
