@@ -51,6 +51,15 @@ class Turn:
 
 
 Events = list[dict[str, Any]]
+
+
+def question_reply(text: str, service: SearchService, intent: str) -> Reply:
+    """A message searched as a question: the reply question_turn gives, and what /search/warm computes ahead of it
+    (actions/warm_route.py), so both embed exactly the same texts."""
+    searcher = service.searcher()
+    return safe_reply(followup.searched_task(text),  # "chỉ tôi từng bước cài VNeID": "cài VNeID"
+                      lambda q: answer_question(q, searcher, service.thresholds, intent), searcher.by_id)
+
 Handler = Callable[["ActionAnswerQuestion", Turn], Events | None]
 
 
@@ -149,10 +158,7 @@ class ActionAnswerQuestion(Action):
 
     def question_turn(self, turn: Turn) -> Events:
         """Any other message: searched as a question (a typed secret first gets its warning)."""
-        searcher = turn.service.searcher()
-        reply = safe_reply(followup.searched_task(turn.text),  # "chỉ tôi từng bước cài VNeID": "cài VNeID"
-                           lambda q: answer_question(q, searcher, turn.service.thresholds, turn.intent), searcher.by_id)
-        return self._reply(turn, reply)
+        return self._reply(turn, question_reply(turn.text, turn.service, turn.intent))
 
     # ---- replying ------------------------------------------------------------------------------------------------
 

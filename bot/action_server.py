@@ -8,7 +8,8 @@ forged tracker to /webhook (tickets, team notices, helper mode for any sender). 
 - refuses to start on a non-loopback address without a token;
 - logs each worker process to its own masked, rotating file when BOT_LOG_DIR is set (bot/core/logs.py);
 - adds POST /screens/read (bot/screens_route.py): a screenshot's bytes in, its masked text out, for the channels,
-  which cannot run OCR in Rasa's environment.
+  which cannot run OCR in Rasa's environment;
+- adds POST /search/warm (actions/warm_route.py): a typed message Rasa has just read, searched ahead of the action.
 Everything else is rasa_sdk's own server (same options: --actions, --port, ...).
 """
 
@@ -62,6 +63,8 @@ def guarded_app(*args: Any, **kwargs: Any) -> Sanic:
             return response.json({"error": "a valid token is required"}, status=401)
 
     add_screen_route(app)
+    # The search's head start (actions/warm_route.py); imported here, in the worker, where the actions live.
+    importlib.import_module("actions.warm_route").add_warm_route(app)
     return app
 
 
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     # the worker processes Sanic spawns, which inherit this environment.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
+    os.environ.setdefault("BOT_EMBED_THREADS", "2")  # the ONNX query embedder: see bot/search/onnx_embedder.py
     # By its importable name (not __main__), so the worker processes Sanic spawns can unpickle the factory.
     endpoint.create_app_for_serve = importlib.import_module("bot.action_server").guarded_app
     main_from_args(args)

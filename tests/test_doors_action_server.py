@@ -64,6 +64,9 @@ def with_token(tmp_path_factory) -> Iterator[str]:
 def test_with_a_token_nothing_is_listed_or_run_without_it(with_token, query):
     assert requests.get(f"{with_token}/actions", params=query, timeout=10).status_code == 401
     assert requests.post(f"{with_token}/webhook", params=query, json=FORGED_CALL, timeout=10).status_code == 401
+    # the search's head start (actions/warm_route.py) is behind the same door
+    warm = requests.post(f"{with_token}/search/warm", params=query, json={"text": "quen mk"}, timeout=10)
+    assert warm.status_code == 401
 
 
 def test_with_the_right_token_rasa_is_served(with_token):
@@ -72,6 +75,8 @@ def test_with_the_right_token_rasa_is_served(with_token):
     # The token opens the door; the call itself is then rasa_sdk's business (an unknown action: 404, not 401).
     r = requests.post(f"{with_token}/webhook", params={"token": TOKEN}, json=FORGED_CALL, timeout=30)
     assert r.status_code == 404
+    r = requests.post(f"{with_token}/search/warm", params={"token": TOKEN}, data=b"not json", timeout=30)
+    assert r.status_code == 400
 
 
 def test_health_stays_open_for_probes(with_token):

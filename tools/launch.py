@@ -94,6 +94,8 @@ class Bot:
             "RELAY_SECRET": relay_secret(),
             **(env or {}),
             "ACTION_SERVER_TOKEN": self.actions_token,
+            # the endpoint above, for Rasa's pipeline too (bot/rasa_side/prefetch_sender.py), as scripts/run.sh sets it
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
         }
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
