@@ -105,3 +105,38 @@ def test_two_asks_answer_the_first_and_offer_the_second(searcher):
 def test_one_ask_with_and_is_answered_as_usual(searcher):
     reply = answer_question("quên mật khẩu vneid và lấy lại mật khẩu", searcher, ALWAYS)
     assert reply.entry_id == "vneid-quen-mat-khau" and "Bạn còn hỏi" not in reply.text
+
+
+def _result(query: str, top_id: str, by_e5: str):
+    from bot.search.hybrid import Hit, SearchResult
+    from tests.conftest import make_entry
+
+    hits = [Hit(make_entry(top_id, "Top", ["q"]), 1.0, 0.5, 10.0), Hit(make_entry(by_e5, "E5", ["q"]), 0.8, 0.8, 5.0)]
+    return SearchResult(query, query, hits, 1.0, top_by_cosine=by_e5, top_by_bm25=top_id)
+
+
+@pytest.mark.parametrize(("query", "top_id", "by_e5", "disagree"), [
+    # names VNeID; BM25's words pulled in the portal's hotline while e5 prefers VNeID's: a guess
+    ("số tổng đài vneid là bao nhiêu", "dich-vu-cong-tong-dai", "vneid-hotline", True),
+    ("tài khoản mức 2 làm được những việc gì", "to-cong-nghe-so-ho-tro-gi", "vneid-muc-1-muc-2", True),
+    ("số tổng đài vneid là bao nhiêu", "vneid-hotline", "vneid-hotline", False),  # they agree
+    ("số tổng đài là bao nhiêu", "dich-vu-cong-tong-dai", "vneid-hotline", False),  # no topic named
+    ("thẻ bhyt trên vneid", "hoa-don-la-gi", "vneid-tich-hop-bhyt", False),  # two topics named: no call to make
+    ("số tổng đài vneid", "dich-vu-cong-tong-dai", "suc-khoe-tong-dai-bhxh", False),  # e5 is off the topic too
+])
+def test_topics_disagree_when_the_top_leaves_the_named_topic_that_e5_keeps(query, top_id, by_e5, disagree):
+    from bot.replies.answers import topics_disagree
+
+    assert topics_disagree(query, _result(query, top_id, by_e5)) is disagree
+
+
+def test_clarify_leads_with_the_entry_given():
+    from bot.replies.answers import clarify
+    from tests.conftest import make_entry
+
+    result = _result("số tổng đài vneid", "dich-vu-cong-tong-dai", "vneid-hotline")
+    first = make_entry("vneid-hotline", "Tổng đài VNeID", ["q"])
+    reply = clarify(result, first)
+    payloads = [b["payload"] for b in reply.buttons]
+    assert '"entry_id":"vneid-hotline"' in payloads[0] and '"entry_id":"dich-vu-cong-tong-dai"' in payloads[1]
+    assert len([p for p in payloads if "entry_id" in p]) == 2 and reply.reason == "clarify"
