@@ -70,6 +70,12 @@ def test_the_sender_posts_each_text_with_the_token_and_never_waits():
         server.shutdown()
 
 
+def test_a_text_sent_moments_ago_is_not_sent_again():
+    """The REST doors send a message first, the pipeline's component after them: one warm-up, not two."""
+    sender = PrefetchSender("http://127.0.0.1:9/search/warm")
+    assert sender.send("quen mk vneid") and not sender.send("quen mk vneid") and sender.send("cap lai the bhyt")
+
+
 def test_an_absent_action_server_costs_the_sender_nothing():
     sender = PrefetchSender("http://127.0.0.1:9/search/warm")  # discard port: nothing listens
     started = time.perf_counter()

@@ -6,18 +6,22 @@ other; two cores can do both at once. The action, when Rasa calls it, finds the 
 (bot/search/query_cache.py; in Redis too when several action servers share the work), so its answer is the same,
 only sooner. Nothing here waits: a full queue, a slow or absent action server only lose a head start.
 
-No Rasa imports, so it is tested in the actions' environment; bot/rasa_side/nlu/prefetch.py puts it in the
-pipeline. The message is already masked by the channel; nothing is logged but failures' kinds.
+No Rasa imports, so it is tested in the actions' environment. The REST doors (bot/rasa_side/channels/rest.py) send
+a message as soon as it is masked, before Rasa takes its lock and reads the tracker; bot/rasa_side/nlu/prefetch.py,
+first in the pipeline, sends what other doors bring (a text sent in the last few seconds is not sent twice).
+The message is already masked by the channel; nothing is logged but failures' kinds.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import logging
 import os
 import queue
 import threading
+import time
 import urllib.parse
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,8 @@ ROUTE = "/search/warm"
 QUEUE_SIZE = 32  # more waiting than this means the action server is behind anyway: drop, the action embeds itself
 TIMEOUT_S = 2.0
 MAX_CHARS = 2000  # the route refuses longer texts; a longer message is embedded by the action as usual
+RECENT_S = 5.0  # a text sent this recently is not sent again: the REST doors send it first, the pipeline after them
+RECENT_MAX = 256
 
 
 def warm_url(action_url: str, token: str = "") -> str:
@@ -54,6 +60,8 @@ class PrefetchSender:
         self._target = parts.path + (f"?{parts.query}" if parts.query else "")
         self._queue: queue.Queue[str] = queue.Queue(QUEUE_SIZE)
         self._conn: http.client.HTTPConnection | None = None
+        self._recent: dict[str, float] = {}
+        self._recent_lock = threading.Lock()
         threading.Thread(target=self._run, name="search-prefetch", daemon=True).start()
 
     @classmethod
@@ -66,13 +74,24 @@ class PrefetchSender:
 
     def send(self, text: str) -> bool:
         """Queue a text; never waits. False when it was not worth it or the queue was full."""
-        if not worth_warming(text):
+        if not worth_warming(text) or self._sent_lately(text):
             return False
         try:
             self._queue.put_nowait(text)
         except queue.Full:
             return False
         return True
+
+    def _sent_lately(self, text: str) -> bool:
+        """Whether the text went out in the last RECENT_S seconds (and, if not, note that it goes now)."""
+        now = time.monotonic()
+        with self._recent_lock:
+            if now - self._recent.get(text, -RECENT_S) < RECENT_S:
+                return True
+            if len(self._recent) >= RECENT_MAX:
+                self._recent = {t: at for t, at in self._recent.items() if now - at < RECENT_S}
+            self._recent[text] = now
+            return False
 
     def _run(self) -> None:
         while True:
@@ -105,3 +124,10 @@ class PrefetchSender:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+@functools.lru_cache(maxsize=1)
+def shared() -> PrefetchSender | None:
+    """This process's sender (one thread, one connection), for the REST doors and the pipeline alike; None when no
+    action server is configured or BOT_SEARCH_PREFETCH=0."""
+    return PrefetchSender.from_env()

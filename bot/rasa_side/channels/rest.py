@@ -28,6 +28,7 @@ from sanic.request import Request
 from bot.core.copy import BUSY_APOLOGY
 from bot.core.limits import CLIENT_ADDRESS
 from bot.core.privacy import mask, mask_incoming
+from bot.rasa_side import prefetch_sender
 from bot.rasa_side.channels.deadline import run_turn
 from bot.rasa_side.channels.server_setup import prepare_rasa_server
 from bot.rasa_side.channels.validation import MAX_BODY_BYTES, Refused, Turn, read_turn, web_conversation_id
@@ -60,6 +61,9 @@ def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable
     prepare_rasa_server()  # a door is built inside Rasa's server: action calls time out, answers are checked fast
 
     async def handle(message: UserMessage) -> None:
+        sender = prefetch_sender.shared()
+        if sender is not None:  # the search's head start, before Rasa's lock and tracker (masked text only)
+            sender.send(message.text or "")
         in_time = True
         try:
             in_time = await run_turn(on_new_message(message))

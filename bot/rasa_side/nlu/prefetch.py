@@ -14,6 +14,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.rasa_side import prefetch_sender
 from bot.rasa_side.prefetch_sender import PrefetchSender
 
 
@@ -27,8 +28,8 @@ class SearchPrefetcher(GraphComponent):
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> SearchPrefetcher:
-        """One sender per loaded model, to the action server of this process's environment."""
-        return cls(PrefetchSender.from_env())
+        """The process's sender, to the action server of its environment (shared with the REST doors)."""
+        return cls(prefetch_sender.shared())
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Queue each message's text for the action server; never waits."""
