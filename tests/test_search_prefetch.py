@@ -76,11 +76,22 @@ def test_a_text_sent_moments_ago_is_not_sent_again():
     assert sender.send("quen mk vneid") and not sender.send("quen mk vneid") and sender.send("cap lai the bhyt")
 
 
-def test_an_absent_action_server_costs_the_sender_nothing():
-    sender = PrefetchSender("http://127.0.0.1:9/search/warm")  # discard port: nothing listens
-    started = time.perf_counter()
-    assert sender.send("quen mk vneid")
-    assert time.perf_counter() - started < 0.05  # queued, not posted by the caller
+def test_a_stuck_action_server_never_holds_the_caller_the_overflow_is_dropped():
+    """An action server that accepts and never answers: the sender's thread waits on it, the caller never does;
+    what does not fit the queue is dropped, not waited for."""
+    import socket
+
+    from bot.rasa_side.prefetch_sender import QUEUE_SIZE
+
+    stuck = socket.socket()
+    stuck.bind(("127.0.0.1", 0))
+    stuck.listen(64)  # accepts connections (the kernel does), never reads or answers
+    try:
+        sender = PrefetchSender(f"http://127.0.0.1:{stuck.getsockname()[1]}/search/warm")
+        sent = [sender.send(f"cau hoi so {i} ve vneid") for i in range(QUEUE_SIZE + 2)]
+        assert sent[:QUEUE_SIZE] == [True] * QUEUE_SIZE and sent[-1] is False
+    finally:
+        stuck.close()
 
 
 class Counted:
