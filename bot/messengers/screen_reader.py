@@ -140,10 +140,11 @@ class AiohttpFetcher:
             return r.status, b"".join(chunks)
 
 
-def route_url(webhook_url: str) -> str:
-    """The reading route beside Rasa's action endpoint: http://host:5055/webhook -> http://host:5055/screens/read."""
+def route_url(webhook_url: str, route: str = ROUTE) -> str:
+    """A route of the action server beside Rasa's action endpoint (the reading route unless told otherwise):
+    http://host:5055/webhook -> http://host:5055/screens/read."""
     base = webhook_url.split("?", 1)[0].rstrip("/")
-    return base.removesuffix("/webhook") + ROUTE
+    return base.removesuffix("/webhook") + route
 
 
 class ScreenReader:

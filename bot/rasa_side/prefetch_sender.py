@@ -23,24 +23,24 @@ import queue
 import threading
 import time
 import urllib.parse
+from collections import OrderedDict
+
+from bot.messengers.screen_reader import TOKEN_ENV, URL_ENV, route_url
 
 log = logging.getLogger(__name__)
-URL_ENV, TOKEN_ENV = "ACTION_SERVER_URL", "ACTION_SERVER_TOKEN"
 SWITCH_ENV = "BOT_SEARCH_PREFETCH"  # "0" turns the head start off (to measure without it)
 ROUTE = "/search/warm"
 QUEUE_SIZE = 32  # more waiting than this means the action server is behind anyway: drop, the action embeds itself
 TIMEOUT_S = 2.0
 MAX_CHARS = 2000  # the route refuses longer texts; a longer message is embedded by the action as usual
 RECENT_S = 5.0  # a text sent this recently is not sent again: the REST doors send it first, the pipeline after them
-RECENT_MAX = 256
 
 
 def warm_url(action_url: str, token: str = "") -> str:
-    """The warm route beside the action server's /webhook, with the token Rasa's action calls carry."""
-    parts = urllib.parse.urlsplit(action_url.strip())
-    path = parts.path.rsplit("/", 1)[0] if parts.path.endswith("/webhook") else parts.path.rstrip("/")
-    query = urllib.parse.urlencode({"token": token}) if token else ""
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path + ROUTE, query, ""))
+    """The warm route beside the action server's /webhook (found as the screen reader finds its route), with the
+    token Rasa's action calls carry."""
+    url = route_url(action_url.strip(), ROUTE)
+    return f"{url}?{urllib.parse.urlencode({'token': token})}" if token else url
 
 
 def worth_warming(text: str) -> bool:
@@ -60,7 +60,7 @@ class PrefetchSender:
         self._target = parts.path + (f"?{parts.query}" if parts.query else "")
         self._queue: queue.Queue[str] = queue.Queue(QUEUE_SIZE)
         self._conn: http.client.HTTPConnection | None = None
-        self._recent: dict[str, float] = {}
+        self._recent: OrderedDict[str, float] = OrderedDict()
         self._recent_lock = threading.Lock()
         threading.Thread(target=self._run, name="search-prefetch", daemon=True).start()
 
@@ -83,13 +83,14 @@ class PrefetchSender:
         return True
 
     def _sent_lately(self, text: str) -> bool:
-        """Whether the text went out in the last RECENT_S seconds (and, if not, note that it goes now)."""
+        """Whether the text went out in the last RECENT_S seconds (and, if not, note that it goes now). The texts are
+        kept oldest first, so the expired ones leave from the front: only the last RECENT_S seconds' are held."""
         now = time.monotonic()
         with self._recent_lock:
-            if now - self._recent.get(text, -RECENT_S) < RECENT_S:
+            while self._recent and now - next(iter(self._recent.values())) >= RECENT_S:
+                self._recent.popitem(last=False)
+            if text in self._recent:
                 return True
-            if len(self._recent) >= RECENT_MAX:
-                self._recent = {t: at for t, at in self._recent.items() if now - at < RECENT_S}
             self._recent[text] = now
             return False
 
