@@ -39,15 +39,25 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-@functools.lru_cache(maxsize=65536)
 def deaccent(text: str) -> str:
     """Remove Vietnamese diacritics: 'Đăng ký' -> 'Dang ky'.
 
-    Cached: a message's syllables are de-accented again by every step that reads it (abbreviations, BM25 terms, the
-    topic words, the ask), about 1,600 calls per real question, and a few thousand syllables make up nearly all text."""
+    A word is de-accented again by every step that reads a message (abbreviations, BM25 terms, the topic words, the
+    ask), about 1,600 calls per real question, and a few thousand syllables make up nearly all text: short texts come
+    from a cache. Longer ones (whole messages) do not, so residents' texts neither crowd the words out nor pile up."""
+    return _deaccent_word(text) if len(text) <= CACHED_CHARS else _deaccent(text)
+
+
+CACHED_CHARS = 24  # longer than any syllable or abbreviation; most messages are longer (they are masked anyway)
+
+
+def _deaccent(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+_deaccent_word = functools.lru_cache(maxsize=65536)(_deaccent)
 
 
 def plain(text: str) -> str:
