@@ -86,8 +86,8 @@ def decline(reason: str) -> Reply:
 def clarify(result: SearchResult, first: Entry | None = None) -> Reply:
     """Offer the closest entries when the question is about our topics but no entry is a sure match (`first`, if
     given, leads)."""
-    options = [first] if first is not None else []
-    options += [h.entry for h in result.hits if h.entry.id not in {o.id for o in options}][: 3 - len(options)]
+    others = [h.entry for h in result.hits if first is None or h.entry.id != first.id]
+    options = ([first, *others] if first is not None else others)[:3]
     text = (
         "Xin lỗi, tôi chưa chắc bạn muốn hỏi điều nào. Bạn chọn một mục dưới đây, "
         "hoặc gõ lại câu hỏi cụ thể hơn (ví dụ: “quên mật khẩu VNeID”)."

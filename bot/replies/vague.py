@@ -100,7 +100,7 @@ def troubled_topic(text: str) -> str | None:
 # The app itself misbehaving ("app báo lỗi", "không vào được", "bị treo"), not a paper, a card or a fee: where a
 # topic's first-aid steps (update, try again later, the hotline) are worth showing with its menu.
 APP_TROUBLE = re.compile(
-    r"\b(?:app|ung dung|phan mem|bao loi|bi loi|loi|treo|dang nhap|(?:khong|ko|k) (?:vao|mo|dang nhap)"
+    r"\b(?:app|ung dung|phan mem|loi|treo|dang nhap|(?:khong|ko|k) (?:vao|mo|dang nhap)"
     r"|(?:vao|mo)(?: \w+){0,2} (?:khong|ko|k) (?:duoc|dc)|quay mai|load)\b"
 )
 
