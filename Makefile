@@ -65,7 +65,7 @@ eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 	$(ACT) -m bench.grade $(URL) $(QUESTIONS)
 
 eval-real: ## grade a running bot on the real residents' questions by the entry answered [URL=...]
-	$(ACT) -m bench.real --url $(URL) --misses tests/data/real_dev.jsonl tests/data/real_test.jsonl
+	$(ACT) -m bench.real --url $(URL) --misses tests/data/real_dev.jsonl tests/data/real_test.jsonl tests/data/real_short_dev.jsonl tests/data/real_short_test.jsonl
 
 eval-conversations: index train ## multi-turn conversations over REST on a bot of its own, with and without context; writes bench/conversations.md
 	$(ACT) -m bench.conversations
@@ -91,8 +91,8 @@ bench-faults: train ## 20 residents on the scaled set-up while a Rasa server, an
 bench-scaled: train ## the scaled set-up against the default one at 20 and 50 residents, same run; bench/scaled_load.*
 	$(ACT) -m bench.scaled_load
 
-calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets and real_dev
-	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl
+calibrate: index ## fit the confidence model and its answer/ask-back bars on our own sets, real_dev and real_short_dev
+	$(ACT) -m bot.indexing.calibrate tests/data/questions.jsonl tests/data/questions_fresh.jsonl tests/data/real_dev.jsonl tests/data/real_short_dev.jsonl
 
 .PHONY: lock
 # After changing a requirements file: install it into the working environment (without the old lock, which would

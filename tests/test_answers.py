@@ -140,3 +140,35 @@ def test_clarify_leads_with_the_entry_given():
     payloads = [b["payload"] for b in reply.buttons]
     assert '"entry_id":"vneid-hotline"' in payloads[0] and '"entry_id":"dich-vu-cong-tong-dai"' in payloads[1]
     assert len([p for p in payloads if "entry_id" in p]) == 2 and reply.reason == "clarify"
+
+
+class _OneResult:
+    """A searcher that finds one prepared result (the rule under test reads only the result)."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+        self.by_id = {h.entry.id: h.entry for h in result.hits}
+
+    def search(self, text: str):
+        return self.result
+
+
+@pytest.mark.parametrize(("intent", "e5_cosine", "asked_back"), [
+    ("ask_question", 0.8, True),  # the named topic's entry, close to e5: offered first instead of a bare decline
+    ("ask_question", 0.6, False),  # e5 is not close either: declined as before
+    ("out_of_scope", 0.8, False),  # NLU judged it off-topic: never a question back
+])
+def test_a_weak_match_that_leaves_the_named_topic_asks_back_with_its_entry(intent, e5_cosine, asked_back):
+    from bot.search.hybrid import Hit, SearchResult
+    from tests.conftest import make_entry
+
+    query = "cho tôi số hotline của vneid"
+    hits = [Hit(make_entry("dich-vu-cong-tong-dai", "Tổng đài DVC", ["q"]), 1.0, 0.6, 6.0),
+            Hit(make_entry("vneid-hotline", "Tổng đài VNeID", ["q"]), 0.9, e5_cosine, 5.0)]
+    result = SearchResult(query, query, hits, 0.7, top_by_cosine="vneid-hotline", top_by_bm25="dich-vu-cong-tong-dai")
+    reply = answer_question(query, _OneResult(result), NEVER, intent)
+    assert reply.declined
+    if asked_back:
+        assert reply.reason == "clarify" and '"entry_id":"vneid-hotline"' in reply.buttons[0]["payload"]
+    else:
+        assert reply.reason != "clarify" and not any("entry_id" in b["payload"] for b in reply.buttons)

@@ -141,6 +141,11 @@ def topics_disagree(text: str, result: SearchResult) -> bool:
     return topic_of(top.entry.id) not in names and topic_of(by_e5) in names
 
 
+def _close_to_named(result: SearchResult) -> bool:
+    """e5 finds its favourite (an entry of the topic the message names) close enough to offer it as a choice."""
+    return any(h.entry.id == result.top_by_cosine and h.cosine >= CLARIFY_MIN_COSINE for h in result.hits)
+
+
 def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds, intent: str = "") -> Reply:
     """Answer a free-text question, or clarify, or decline."""
     if not any(ch.isalpha() for ch in text):
@@ -149,9 +154,15 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
     if two is not None:
         return two
     result = searcher.search(text)
-    decision = decide(result, thresholds, out_of_scope=intent == "out_of_scope")
-    if decision.answer and result.top and topics_disagree(text, result):  # ask back, the named topic's entry first
-        return replace(clarify(result, searcher.by_id.get(result.top_by_cosine)), confidence=decision.confidence)
+    off_topic = intent == "out_of_scope"
+    decision = decide(result, thresholds, out_of_scope=off_topic)
+    if result.top and topics_disagree(text, result) and (
+        decision.answer or (not off_topic and _close_to_named(result))
+    ):
+        # ask back, the named topic's entry first: answering the fused top would be a guess, declining would hide the
+        # entry the message's own topic and e5 both point to
+        first = searcher.by_id.get(result.top_by_cosine)
+        return replace(clarify(result, first), confidence=decision.confidence)
     if decision.answer and result.top:
         short = len(words(text)) <= SHORT_QUERY_WORDS
         alternatives = [h.entry for h in result.hits[1:3]] if short else None
