@@ -79,3 +79,25 @@ def test_outcomes_separate_wrong_answers_from_declines():
     s = summarise([Outcome("1", "answer", "q", "wrong", "c"), Outcome("2", "answer", "q", "declined", ""),
                    Outcome("3", "fallback", "q", "declined", ""), Outcome("4", "uncovered", "q", "declined", "")])
     assert (s["wrong"], s["declined"], s["out_of_scope_declined"], s["total"], s["correct"]) == (1, 1, 1, 3, 1)
+
+
+def test_the_short_sets_keep_pages_apart_and_the_held_out_half_out_of_entries_and_nlu():
+    """The short chat-style questions: split by page, sides agree with the corpus's, labels name entries, and no
+    held-out question is an entry's way of asking or an NLU example."""
+    from bot.core.text import plain
+    from bench.real_corpus import fixed_sides
+
+    short = {side: [json.loads(line) for line in (RAW.parent / f"real_short_{side}.jsonl").read_text(
+        encoding="utf-8").splitlines()] for side in ("dev", "test")}
+    pages = {side: {page_key(it["url"]) for it in items} for side, items in short.items()}
+    assert not pages["dev"] & pages["test"]
+    corpus_sides = fixed_sides()
+    assert all(corpus_sides.get(p, "dev") == "dev" for p in pages["dev"])
+    assert all(corpus_sides.get(p, "test") == "test" for p in pages["test"])
+    ids = {e.id for e in load_entries(repo_path("knowledge"))}
+    assert {e for items in short.values() for it in items for e in it["entries"]} <= ids
+    held_out = {plain(it["q"]) for it in short["test"]}
+    entry_texts = {plain(q) for e in load_entries(repo_path("knowledge")) for q in (e.title, *e.questions)}
+    nlu = plain(" ".join(p.read_text(encoding="utf-8") for p in repo_path("data").rglob("*.yml")))
+    assert not held_out & entry_texts and not [q for q in held_out if q in nlu]
+    assert all(len(it["q"].split()) <= 16 for items in short.values() for it in items)
