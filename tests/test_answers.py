@@ -172,3 +172,18 @@ def test_a_weak_match_that_leaves_the_named_topic_asks_back_with_its_entry(inten
         assert reply.reason == "clarify" and '"entry_id":"vneid-hotline"' in reply.buttons[0]["payload"]
     else:
         assert reply.reason != "clarify" and not any("entry_id" in b["payload"] for b in reply.buttons)
+
+
+@pytest.mark.parametrize(("text", "entry_words", "another"), [
+    ("vssid nhập sai mật khẩu mấy lần bị khóa", "Tài khoản VNeID bị khóa do nhập sai", True),  # the wrong app
+    ("vssid nhập sai mật khẩu mấy lần bị khóa", "VssID bị khóa: dùng Quên mật khẩu", False),
+    ("vssid bị khóa", "Đăng nhập VssID bằng tài khoản VNeID", False),  # names the asked app too
+    ("quên mật khẩu", "Quên mật khẩu VNeID", False),  # no app named: nothing to compare
+    ("vneid và vssid đều bị khóa", "Quên mật khẩu VNeID", False),  # two apps named
+    ("app etax bị lỗi", "Không có tên ứng dụng", False),  # the entry names no app
+])
+def test_an_answer_about_another_app_is_recognised(text, entry_words, another):
+    from bot.replies.answers import names_another_app
+    from tests.conftest import make_entry
+
+    assert names_another_app(text, make_entry("x-1", entry_words, ["q"], answer=entry_words)) is another

@@ -14,7 +14,7 @@ from bot.core.text import plain, short_title, words
 from bot.knowledge.model import TOPICS, Entry, render_answer, source_line, topic_of
 from bot.replies.followup import contextual_query, own_words
 from bot.replies.guide import start_button as guide_start_button
-from bot.replies.topic_words import TOPIC_NAMES, named_topic, named_topics
+from bot.replies.topic_words import TOPIC_NAMES, folded, named_topic, named_topics
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
 
@@ -141,6 +141,25 @@ def topics_disagree(text: str, result: SearchResult) -> bool:
     return topic_of(top.entry.id) not in names and topic_of(by_e5) in names
 
 
+# The apps residents confuse with each other (plain form). A message that names one, answered with an entry about another
+# that never names it, got an answer about the wrong app: "vssid nhập sai mật khẩu bị khóa" with VNeID's lock rules.
+APPS: dict[str, re.Pattern[str]] = {
+    "VNeID": re.compile(r"\b(vneid|vn eid|app cong an)\b"),
+    "VssID": re.compile(r"\bvssid\b"),
+    "eTax Mobile": re.compile(r"\betax\b"),
+}
+
+
+def names_another_app(text: str, entry: Entry) -> bool:
+    """The message names exactly one app, and the entry names another app but never the message's."""
+    asked = {app for app, pattern in APPS.items() if pattern.search(folded(text))}
+    if len(asked) != 1:
+        return False
+    said = folded(" ".join([entry.title, entry.answer, *entry.steps, entry.note or ""]))  # not the source's address
+    told = {app for app, pattern in APPS.items() if pattern.search(said)}
+    return bool(told) and not asked & told
+
+
 def _close_to_named(result: SearchResult) -> bool:
     """e5 finds its favourite (an entry of the topic the message names) close enough to offer it as a choice."""
     return any(h.entry.id == result.top_by_cosine and h.cosine >= CLARIFY_MIN_COSINE for h in result.hits)
@@ -163,6 +182,8 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
         # entry the message's own topic and e5 both point to
         first = searcher.by_id.get(result.top_by_cosine)
         return replace(clarify(result, first), confidence=decision.confidence)
+    if decision.answer and result.top and names_another_app(text, result.top.entry):
+        return replace(clarify(result), confidence=decision.confidence)
     if decision.answer and result.top:
         short = len(words(text)) <= SHORT_QUERY_WORDS
         alternatives = [h.entry for h in result.hits[1:3]] if short else None
