@@ -84,8 +84,8 @@ def test_outcomes_separate_wrong_answers_from_declines():
 def test_the_short_sets_keep_pages_apart_and_the_held_out_half_out_of_entries_and_nlu():
     """The short chat-style questions: split by page, sides agree with the corpus's, labels name entries, and no
     held-out question is an entry's way of asking or an NLU example."""
-    from bot.core.text import plain
     from bench.real_corpus import fixed_sides
+    from bot.core.text import plain
 
     short = {side: [json.loads(line) for line in (RAW.parent / f"real_short_{side}.jsonl").read_text(
         encoding="utf-8").splitlines()] for side in ("dev", "test")}

@@ -234,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     paths = [Path(a) for a in args] or TUNING_SETS
     if any(p.stem.endswith("_test") or p.stem.startswith("real_fresh") for p in paths):
-        print("real_test, real_short_test and real_fresh* are held-out measures: never calibrate on them", file=sys.stderr)
+        print("real_test, real_short_test and real_fresh* are held-out measures: never calibrate on them",
+              file=sys.stderr)
         return 2
     settings = Settings.from_env()
     searcher = search_service(settings).searcher()

@@ -141,8 +141,9 @@ def topics_disagree(text: str, result: SearchResult) -> bool:
     return topic_of(top.entry.id) not in names and topic_of(by_e5) in names
 
 
-# The apps residents confuse with each other (plain form). A message that names one, answered with an entry about another
-# that never names it, got an answer about the wrong app: "vssid nhập sai mật khẩu bị khóa" with VNeID's lock rules.
+# The apps residents confuse with each other (plain form). A message that names one, answered with an entry about
+# another that never names it, got an answer about the wrong app: "vssid nhập sai mật khẩu bị khóa" with VNeID's lock
+# rules.
 APPS: dict[str, re.Pattern[str]] = {
     "VNeID": re.compile(r"\b(vneid|vn eid|app cong an)\b"),
     "VssID": re.compile(r"\bvssid\b"),
