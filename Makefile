@@ -65,7 +65,7 @@ eval: ## grade a running bot: make eval QUESTIONS=file.jsonl [URL=...]
 	$(ACT) -m bench.grade $(URL) $(QUESTIONS)
 
 eval-real: ## grade a running bot on the real residents' questions by the entry answered [URL=...]
-	$(ACT) -m bench.real --url $(URL) --misses tests/data/real_dev.jsonl tests/data/real_test.jsonl tests/data/real_short_dev.jsonl tests/data/real_short_test.jsonl
+	$(ACT) -m bench.real --url $(URL) --misses tests/data/real_dev.jsonl tests/data/real_test.jsonl tests/data/real_short_dev.jsonl tests/data/real_short_dev2.jsonl tests/data/real_short_test.jsonl
 
 eval-conversations: index train ## multi-turn conversations over REST on a bot of its own, with and without context; writes bench/conversations.md
 	$(ACT) -m bench.conversations

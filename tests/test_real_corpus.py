@@ -88,8 +88,9 @@ def test_the_short_sets_keep_pages_apart_and_the_held_out_half_out_of_entries_an
     from bot.core.text import plain
 
     short = {side: [json.loads(line) for line in (RAW.parent / f"real_short_{side}.jsonl").read_text(
-        encoding="utf-8").splitlines()] for side in ("dev", "test")}
+        encoding="utf-8").splitlines()] for side in ("dev", "dev2", "test")}
     pages = {side: {page_key(it["url"]) for it in items} for side, items in short.items()}
+    pages["dev"] |= pages.pop("dev2")
     assert not pages["dev"] & pages["test"]
     corpus_sides = fixed_sides()
     assert all(corpus_sides.get(p, "dev") == "dev" for p in pages["dev"])
