@@ -162,7 +162,7 @@ def test_a_weak_match_that_leaves_the_named_topic_asks_back_with_its_entry(inten
     from bot.search.hybrid import Hit, SearchResult
     from tests.conftest import make_entry
 
-    query = "cho tôi số hotline của vneid"
+    query = "xin số tổng đài hỗ trợ bên vneid"
     hits = [Hit(make_entry("dich-vu-cong-tong-dai", "Tổng đài DVC", ["q"]), 1.0, 0.6, 6.0),
             Hit(make_entry("vneid-hotline", "Tổng đài VNeID", ["q"]), 0.9, e5_cosine, 5.0)]
     result = SearchResult(query, query, hits, 0.7, top_by_cosine="vneid-hotline", top_by_bm25="dich-vu-cong-tong-dai")
