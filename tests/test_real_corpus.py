@@ -95,10 +95,10 @@ def test_the_short_sets_keep_pages_apart_and_the_held_out_half_out_of_entries_an
     corpus_sides = fixed_sides()
     assert all(corpus_sides.get(p, "dev") == "dev" for p in pages["dev"])
     assert all(corpus_sides.get(p, "test") == "test" for p in pages["test"])
-    ids = {e.id for e in load_entries(repo_path("knowledge"))}
-    assert {e for items in short.values() for it in items for e in it["entries"]} <= ids
+    entries = load_entries(repo_path("knowledge"))
+    assert {e for items in short.values() for it in items for e in it["entries"]} <= {e.id for e in entries}
     held_out = {plain(it["q"]) for it in short["test"]}
-    entry_texts = {plain(q) for e in load_entries(repo_path("knowledge")) for q in (e.title, *e.questions)}
+    entry_texts = {plain(q) for e in entries for q in (e.title, *e.questions)}
     nlu = plain(" ".join(p.read_text(encoding="utf-8") for p in repo_path("data").rglob("*.yml")))
     assert not held_out & entry_texts and not [q for q in held_out if q in nlu]
     assert all(len(it["q"].split()) <= 16 for items in short.values() for it in items)

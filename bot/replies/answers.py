@@ -14,7 +14,7 @@ from bot.core.text import plain, short_title, words
 from bot.knowledge.model import TOPICS, Entry, render_answer, source_line, topic_of
 from bot.replies.followup import contextual_query, own_words
 from bot.replies.guide import start_button as guide_start_button
-from bot.replies.topic_words import TOPIC_NAMES, folded, named_topic, named_topics
+from bot.replies.topic_words import TOPIC_NAMES, named_apps, named_topic, named_topics
 from bot.search.decide import Thresholds, decide
 from bot.search.hybrid import HybridSearcher, SearchResult
 
@@ -141,23 +141,13 @@ def topics_disagree(text: str, result: SearchResult) -> bool:
     return topic_of(top.entry.id) not in names and topic_of(by_e5) in names
 
 
-# The apps residents confuse with each other (plain form). A message that names one, answered with an entry about
-# another that never names it, got an answer about the wrong app: "vssid nhập sai mật khẩu bị khóa" with VNeID's lock
-# rules.
-APPS: dict[str, re.Pattern[str]] = {
-    "VNeID": re.compile(r"\b(vneid|vn eid|app cong an)\b"),
-    "VssID": re.compile(r"\bvssid\b"),
-    "eTax Mobile": re.compile(r"\betax\b"),
-}
-
-
 def names_another_app(text: str, entry: Entry) -> bool:
-    """The message names exactly one app, and the entry names another app but never the message's."""
-    asked = {app for app, pattern in APPS.items() if pattern.search(folded(text))}
+    """The message names exactly one app, and the entry names another app but never the message's: "vssid nhập sai
+    mật khẩu bị khóa" answered with VNeID's lock rules is an answer about the wrong app."""
+    asked = named_apps(text)
     if len(asked) != 1:
         return False
-    said = folded(" ".join([entry.title, entry.answer, *entry.steps, entry.note or ""]))  # not the source's address
-    told = {app for app, pattern in APPS.items() if pattern.search(said)}
+    told = named_apps(" ".join([entry.title, entry.answer, *entry.steps, entry.note or ""]))  # not the source's address
     return bool(told) and not asked & told
 
 
@@ -176,7 +166,7 @@ def answer_question(text: str, searcher: HybridSearcher, thresholds: Thresholds,
     result = searcher.search(text)
     off_topic = intent == "out_of_scope"
     decision = decide(result, thresholds, out_of_scope=off_topic)
-    if result.top and topics_disagree(text, result) and (
+    if topics_disagree(text, result) and (
         decision.answer or (not off_topic and _close_to_named(result))
     ):
         # ask back, the named topic's entry first: answering the fused top would be a guess, declining would hide the

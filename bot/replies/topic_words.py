@@ -48,6 +48,21 @@ SUBJECTS: dict[str, re.Pattern[str]] = {
 }
 
 
+# The apps residents confuse with each other: VNeID by its own names (its topic's words are far wider: "căn cước",
+# "định danh"), the others as the subjects above name them.
+APPS: dict[str, re.Pattern[str]] = {
+    "VNeID": re.compile(r"\b(vneid|vn eid|app cong an)\b"),
+    "VssID": SUBJECTS["VssID"],
+    "eTax Mobile": SUBJECTS["eTax Mobile"],
+}
+
+
+def named_apps(text: str) -> set[str]:
+    """The apps a text names ("vssid bị khóa" names VssID)."""
+    text_folded = folded(text)
+    return {app for app, pattern in APPS.items() if pattern.search(text_folded)}
+
+
 def named_subjects(text: str) -> list[str]:
     """The subjects a message names ("thẻ bhyt trên vneid" names none; "app etax" names eTax)."""
     text_folded = folded(text)
